@@ -1,0 +1,99 @@
+/** What a task run ended with. A failure is data, never an exception that escapes the engine. */
+export type TaskResult =
+  | { readonly status: 'success'; readonly data?: unknown }
+  | { readonly status: 'failure'; readonly error: TaskFailure; readonly data?: unknown }
+
+export interface TaskFailure {
+  readonly message: string
+  /** A stable code when the engine or the task gives one, e.g. INPUT_INVALID. */
+  readonly code?: string
+  readonly name?: string
+  readonly stack?: string
+  /** False when retrying cannot help (e.g. invalid input). */
+  readonly retryable?: boolean
+}
+
+/** A result together with its data already serialized, so that it is serialized once. */
+export interface NormalizedResult {
+  readonly result: TaskResult
+  /** JSON text of `result.data`, or undefined when there is no data. */
+  readonly dataJson: string | undefined
+}
+
+const SUCCESS_EMPTY: NormalizedResult = { result: { status: 'success' }, dataJson: undefined }
+
+/**
+ * Turns whatever a task returned into a result (SPEC §2.2): `{status, data?, error?}` is taken as
+ * it is, other plain data counts as success, and anything that is not JSON is a failure that
+ * says what was wrong. `maxBytes` bounds the serialized data.
+ */
+export function normalizeTaskOutput(value: unknown, maxBytes: number): NormalizedResult {
+  if (value === undefined) return SUCCESS_EMPTY
+  if (isEnvelope(value)) {
+    const serialized = serializeData(value.data, maxBytes)
+    if (typeof serialized !== 'string' && serialized !== undefined) return serialized.failure
+    if (value.status === 'success') {
+      return { result: serialized === undefined ? { status: 'success' } : { status: 'success', data: value.data }, dataJson: serialized }
+    }
+    const error = toFailure(value.error, 'the task reported failure')
+    return {
+      result: serialized === undefined ? { status: 'failure', error } : { status: 'failure', error, data: value.data },
+      dataJson: serialized,
+    }
+  }
+  const serialized = serializeData(value, maxBytes)
+  if (typeof serialized !== 'string' && serialized !== undefined) return serialized.failure
+  return { result: { status: 'success', data: value }, dataJson: serialized }
+}
+
+function isEnvelope(value: unknown): value is { status: 'success' | 'failure'; data?: unknown; error?: unknown } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const status = (value as { status?: unknown }).status
+  return status === 'success' || status === 'failure'
+}
+
+function serializeData(data: unknown, maxBytes: number): string | undefined | { failure: NormalizedResult } {
+  if (data === undefined) return undefined
+  const bad = (message: string): { failure: NormalizedResult } => ({
+    failure: { result: { status: 'failure', error: { message, code: 'RESULT_INVALID', retryable: false } }, dataJson: undefined },
+  })
+  const kind = typeof data
+  if (kind === 'function' || kind === 'symbol' || kind === 'bigint') {
+    return bad(`the task returned a ${kind}, which is not JSON data; return plain data or {status, data, error}`)
+  }
+  let json: string | undefined
+  try {
+    json = JSON.stringify(data)
+  } catch (error) {
+    return bad(`the task returned data that cannot be stored as JSON: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  if (json === undefined) return undefined
+  if (json.length > maxBytes) {
+    return bad(`the task returned ${json.length} bytes of data, over the limit of ${maxBytes}`)
+  }
+  return json
+}
+
+/** Turns a thrown value or a reported error into a failure record that keeps message and stack. */
+export function toFailure(error: unknown, fallback: string): TaskFailure {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code
+    const retryable = (error as { retryable?: unknown }).retryable
+    return {
+      message: error.message === '' ? fallback : error.message,
+      name: error.name,
+      ...(error.stack === undefined ? {} : { stack: error.stack }),
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(typeof retryable === 'boolean' ? { retryable } : {}),
+    }
+  }
+  if (typeof error === 'string') return { message: error === '' ? fallback : error }
+  if (error === undefined || error === null) return { message: fallback }
+  let text: string
+  try {
+    text = JSON.stringify(error) ?? typeof error
+  } catch {
+    text = Object.prototype.toString.call(error)
+  }
+  return { message: text.length > 2000 ? `${text.slice(0, 2000)}…` : text }
+}

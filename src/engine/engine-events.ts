@@ -1,0 +1,35 @@
+import type { ExecutionError, ExecutionStatus } from '../core/advance.js'
+import type { TaskFailure } from '../core/task-result.js'
+
+/** What an engine reports as it works; the CLI's live view and the HTTP event stream listen to it. */
+export type EngineEvent =
+  | { readonly type: 'execution_started'; readonly executionId: string; readonly flowId: string; readonly at: number }
+  | {
+      readonly type: 'task_started'
+      readonly executionId: string
+      readonly task: string
+      readonly taskType: string
+      readonly seq: number
+      readonly attempt: number
+      readonly at: number
+    }
+  | {
+      readonly type: 'task_finished'
+      readonly executionId: string
+      readonly task: string
+      readonly seq: number
+      readonly status: 'success' | 'failure'
+      readonly error: TaskFailure | null
+      readonly durationMs: number
+      readonly nextTask: string | null
+      readonly at: number
+    }
+  | {
+      readonly type: 'execution_finished'
+      readonly executionId: string
+      readonly status: ExecutionStatus
+      readonly error: ExecutionError | null
+      readonly at: number
+    }
+
+export type EngineListener = (event: EngineEvent) => void

@@ -1,0 +1,56 @@
+/** Table shapes shared by the SQL adapters. Times are epoch milliseconds; JSON is stored as text. */
+export interface ExecutionsTable {
+  id: string
+  flow_id: string
+  flow_version: number | null
+  definition_hash: string
+  status: string
+  input: string
+  current_task: string | null
+  steps: number
+  step_base: number
+  failed_task: string | null
+  error: string | null
+  idempotency_key: string | null
+  created_at: number
+  started_at: number | null
+  finished_at: number | null
+  updated_at: number
+  lease_owner: string | null
+  lease_expires_at: number | null
+}
+
+export interface TaskRunsTable {
+  execution_id: string
+  seq: number
+  task_name: string
+  task_type: string
+  attempt: number
+  status: string
+  data: string | null
+  error: string | null
+  started_at: number
+  finished_at: number | null
+  duration_ms: number | null
+  next_task: string | null
+}
+
+export interface DefinitionsTable {
+  hash: string
+  definition: string
+  created_at: number
+}
+
+export interface FlowsTable {
+  id: string
+  version: number
+  definition_hash: string
+  created_at: number
+}
+
+export interface Database {
+  executions: ExecutionsTable
+  task_runs: TaskRunsTable
+  flow_definitions: DefinitionsTable
+  flows: FlowsTable
+}

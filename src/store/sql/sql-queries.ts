@@ -1,0 +1,165 @@
+import { sql, type CompiledQuery, type Kysely } from 'kysely'
+import type { Flow } from '../../core/flow-schema.js'
+import type { ExecutionDetail, ExecutionFilter, ExecutionRecord, FlowRecord, Page } from '../store.js'
+import { decodeCursor, encodeCursor } from './cursor.js'
+import { executionFromRow, taskRunFromRow } from './rows.js'
+import type { Database } from './schema.js'
+
+/** A statement compiled once for the dialect, with the column name behind each placeholder. */
+export interface PreparedWrite {
+  readonly sql: string
+  readonly order: readonly string[]
+}
+
+const SENTINEL = '\u0000fm:'
+
+function prepare(query: { compile(): CompiledQuery }): PreparedWrite {
+  const compiled = query.compile()
+  const order = compiled.parameters.map((p) => {
+    if (typeof p !== 'string' || !p.startsWith(SENTINEL)) throw new Error(`unnamed parameter in ${compiled.sql}`)
+    return p.slice(SENTINEL.length)
+  })
+  return { sql: compiled.sql, order }
+}
+
+/** Binds named values in placeholder order. */
+export function bind(write: PreparedWrite, values: Record<string, unknown>): unknown[] {
+  return write.order.map((name) => values[name] ?? null)
+}
+
+function named(names: readonly string[]): never {
+  const out: Record<string, string> = {}
+  for (const name of names) out[name] = `${SENTINEL}${name}`
+  return out as never
+}
+
+/** A placeholder for one named value in a where clause. */
+const param = (name: string): never => `${SENTINEL}${name}` as never
+
+const STATE_COLUMNS = ['status', 'current_task', 'steps', 'step_base', 'failed_task', 'error', 'started_at', 'finished_at', 'updated_at'] as const
+
+/** The hot-path writes of one step, compiled once per dialect from the query builder. */
+export function prepareStepWrites(db: Kysely<Database>): {
+  insertExecution: PreparedWrite
+  updateExecution: PreparedWrite
+  finishRun: PreparedWrite
+  startRun: PreparedWrite
+} {
+  return {
+    insertExecution: prepare(
+      db.insertInto('executions').values(named(['id', 'flow_id', 'flow_version', 'definition_hash', 'input', 'idempotency_key', 'created_at', ...STATE_COLUMNS])),
+    ),
+    updateExecution: prepare(db.updateTable('executions').set(named(STATE_COLUMNS)).where('id', '=', param('id'))),
+    finishRun: prepare(
+      db
+        .updateTable('task_runs')
+        .set(named(['status', 'data', 'error', 'finished_at', 'duration_ms', 'next_task']))
+        .where('execution_id', '=', param('execution_id'))
+        .where('seq', '=', param('seq')),
+    ),
+    startRun: prepare(
+      db.insertInto('task_runs').values(named(['execution_id', 'seq', 'task_name', 'task_type', 'attempt', 'status', 'started_at'])),
+    ),
+  }
+}
+
+/** The reads and the flow registry, written once with the query builder for every SQL dialect. */
+export function createSqlQueries(db: Kysely<Database>): {
+  putDefinition: (hash: string, flow: Flow, at: number) => Promise<void>
+  getDefinition: (hash: string) => Promise<Flow | undefined>
+  registerFlow: (hash: string, flow: Flow, at: number) => Promise<FlowRecord>
+  getFlow: (id: string, version?: number) => Promise<FlowRecord | undefined>
+  listFlows: (limit: number, cursor?: string) => Promise<Page<FlowRecord>>
+  getExecution: (id: string) => Promise<ExecutionDetail | undefined>
+  findExecutionByIdempotencyKey: (key: string) => Promise<ExecutionRecord | undefined>
+  listExecutions: (filter: ExecutionFilter) => Promise<Page<ExecutionRecord>>
+  listUnfinished: (limit: number) => Promise<readonly ExecutionRecord[]>
+  ping: () => Promise<void>
+} {
+  const flowSelect = db
+    .selectFrom('flows')
+    .innerJoin('flow_definitions', 'flow_definitions.hash', 'flows.definition_hash')
+    .select(['flows.id', 'flows.version', 'flows.definition_hash', 'flows.created_at', 'flow_definitions.definition'])
+  type FlowRow = { id: string; version: number | string; definition_hash: string; created_at: number | string; definition: string }
+  const toFlow = (row: FlowRow): FlowRecord => ({
+    id: row.id,
+    version: Number(row.version),
+    definitionHash: row.definition_hash,
+    createdAt: Number(row.created_at),
+    flow: JSON.parse(row.definition) as Flow,
+  })
+
+  const putDefinition = async (hash: string, flow: Flow, at: number): Promise<void> => {
+    await db
+      .insertInto('flow_definitions')
+      .values({ hash, definition: JSON.stringify(flow), created_at: at })
+      .onConflict((oc) => oc.column('hash').doNothing())
+      .execute()
+  }
+
+  return {
+    putDefinition,
+    async getDefinition(hash) {
+      const row = await db.selectFrom('flow_definitions').select('definition').where('hash', '=', hash).executeTakeFirst()
+      return row === undefined ? undefined : (JSON.parse(row.definition) as Flow)
+    },
+    async registerFlow(hash, flow, at) {
+      await putDefinition(hash, flow, at)
+      // One statement picks the next version and inserts it, so two registrations cannot take the same one.
+      const row = await sql<{ version: number | string }>`
+        insert into flows (id, version, definition_hash, created_at)
+        select ${flow.id}, coalesce(max(version), 0) + 1, ${hash}, ${at} from flows where id = ${flow.id}
+        returning version`.execute(db)
+      return { id: flow.id, version: Number(row.rows[0]?.version), definitionHash: hash, createdAt: at, flow }
+    },
+    async getFlow(id, version) {
+      let query = flowSelect.where('flows.id', '=', id)
+      query = version === undefined ? query.orderBy('flows.version', 'desc').limit(1) : query.where('flows.version', '=', version)
+      const row = await query.executeTakeFirst()
+      return row === undefined ? undefined : toFlow(row)
+    },
+    async listFlows(limit, cursor) {
+      let query = flowSelect.where((eb) =>
+        eb('flows.version', '=', eb.selectFrom('flows as latest').select(({ fn }) => fn.max('latest.version').as('v')).whereRef('latest.id', '=', 'flows.id')),
+      )
+      if (cursor !== undefined) {
+        const [after] = decodeCursor<[string]>(cursor, ['string'])
+        query = query.where('flows.id', '>', after)
+      }
+      const rows = await query.orderBy('flows.id').limit(limit + 1).execute()
+      const items = rows.slice(0, limit).map(toFlow)
+      const last = items[items.length - 1]
+      return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.id]) : null }
+    },
+    async getExecution(id) {
+      const row = await db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst()
+      if (row === undefined) return undefined
+      const runs = await db.selectFrom('task_runs').selectAll().where('execution_id', '=', id).orderBy('seq').execute()
+      return { execution: executionFromRow(row), runs: runs.map(taskRunFromRow) }
+    },
+    async findExecutionByIdempotencyKey(key) {
+      const row = await db.selectFrom('executions').selectAll().where('idempotency_key', '=', key).executeTakeFirst()
+      return row === undefined ? undefined : executionFromRow(row)
+    },
+    async listExecutions(filter) {
+      let query = db.selectFrom('executions').selectAll()
+      if (filter.status !== undefined) query = query.where('status', '=', filter.status)
+      if (filter.flowId !== undefined) query = query.where('flow_id', '=', filter.flowId)
+      if (filter.cursor !== undefined) {
+        const [at, id] = decodeCursor<[number, string]>(filter.cursor, ['number', 'string'])
+        query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]))
+      }
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute()
+      const items = rows.slice(0, filter.limit).map(executionFromRow)
+      const last = items[items.length - 1]
+      return { items, nextCursor: rows.length > filter.limit && last !== undefined ? encodeCursor([last.createdAt, last.id]) : null }
+    },
+    async listUnfinished(limit) {
+      const rows = await db.selectFrom('executions').selectAll().where('status', 'in', ['pending', 'running']).orderBy('created_at').limit(limit).execute()
+      return rows.map(executionFromRow)
+    },
+    async ping() {
+      await sql`select 1`.execute(db)
+    },
+  }
+}

@@ -1,0 +1,59 @@
+import { sql, type Kysely, type Migration } from 'kysely'
+
+/** SQLite schema, one entry per version; applied in name order and never edited once released. */
+export const sqliteMigrations: Record<string, Migration> = {
+  '001_init': {
+    async up(db: Kysely<unknown>) {
+      await sql`create table flow_definitions (
+        hash text primary key,
+        definition text not null,
+        created_at integer not null
+      )`.execute(db)
+      await sql`create table flows (
+        id text not null,
+        version integer not null,
+        definition_hash text not null references flow_definitions(hash),
+        created_at integer not null,
+        primary key (id, version)
+      )`.execute(db)
+      await sql`create table executions (
+        id text primary key,
+        flow_id text not null,
+        flow_version integer,
+        definition_hash text not null,
+        status text not null,
+        input text not null,
+        current_task text,
+        steps integer not null default 0,
+        step_base integer not null default 0,
+        failed_task text,
+        error text,
+        idempotency_key text unique,
+        created_at integer not null,
+        started_at integer,
+        finished_at integer,
+        updated_at integer not null,
+        lease_owner text,
+        lease_expires_at integer
+      )`.execute(db)
+      await sql`create index executions_created on executions (created_at desc, id desc)`.execute(db)
+      await sql`create index executions_status_created on executions (status, created_at desc, id desc)`.execute(db)
+      await sql`create index executions_flow_created on executions (flow_id, created_at desc, id desc)`.execute(db)
+      await sql`create table task_runs (
+        execution_id text not null references executions(id),
+        seq integer not null,
+        task_name text not null,
+        task_type text not null,
+        attempt integer not null,
+        status text not null,
+        data text,
+        error text,
+        started_at integer not null,
+        finished_at integer,
+        duration_ms real,
+        next_task text,
+        primary key (execution_id, seq)
+      ) without rowid`.execute(db)
+    },
+  },
+}

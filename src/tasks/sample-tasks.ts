@@ -1,0 +1,65 @@
+import { z } from 'zod'
+import { defineTask, type TaskContext } from './define-task.js'
+
+/** Input the sample tasks understand: which tasks to fail, and a random failure rate. */
+const SampleInput = z.looseObject({
+  fail: z.union([z.array(z.string()), z.string()]).optional(),
+  failure_rate: z.number().min(0).max(1).optional(),
+})
+type SampleInput = z.output<typeof SampleInput>
+
+interface SampleRecord {
+  readonly id: number
+  readonly value: string
+}
+
+function failureRequested(input: SampleInput, context: TaskContext): string | undefined {
+  const fail = typeof input.fail === 'string' ? [input.fail] : (input.fail ?? [])
+  if (fail.includes(context.taskName)) return `asked to fail by the execution input ("fail" names task "${context.taskName}")`
+  if (input.failure_rate !== undefined && input.failure_rate > 0 && Math.random() < input.failure_rate) {
+    return `failed at random (failure_rate ${input.failure_rate})`
+  }
+  return undefined
+}
+
+function recordsOf(data: unknown): SampleRecord[] {
+  if (typeof data !== 'object' || data === null) return []
+  const records = (data as { records?: unknown }).records
+  return Array.isArray(records) ? (records as SampleRecord[]) : []
+}
+
+export const task1 = defineTask({
+  name: 'task1',
+  description: 'Sample: fetches three records. Fails when its name is in input.fail, or at random with input.failure_rate.',
+  input: SampleInput,
+  run: (input, context) => {
+    const failure = failureRequested(input, context)
+    if (failure !== undefined) return { status: 'failure', error: failure }
+    const records: SampleRecord[] = [1, 2, 3].map((id) => ({ id, value: `record-${id}` }))
+    return { records, count: records.length }
+  },
+})
+
+export const task2 = defineTask({
+  name: 'task2',
+  description: "Sample: processes the records it finds in task1's result.",
+  input: SampleInput,
+  run: (input, context) => {
+    const failure = failureRequested(input, context)
+    if (failure !== undefined) return { status: 'failure', error: failure }
+    const records = recordsOf(context.results.task1?.data).map((r) => ({ ...r, value: r.value.toUpperCase(), processed: true }))
+    return { records, count: records.length }
+  },
+})
+
+export const task3 = defineTask({
+  name: 'task3',
+  description: "Sample: stores the records processed by task2.",
+  input: SampleInput,
+  run: (input, context) => {
+    const failure = failureRequested(input, context)
+    if (failure !== undefined) return { status: 'failure', error: failure }
+    const stored = recordsOf(context.results.task2?.data).map((r) => r.id)
+    return { stored, count: stored.length }
+  },
+})
