@@ -67,6 +67,12 @@ export interface Engine {
   get(executionId: string): Promise<ExecutionDetail | undefined>
   /** Listens to what the engine does; returns the function that stops listening. */
   subscribe(listener: EngineListener): () => void
+  /**
+   * Stops taking new work, lets running task runs finish for up to `graceMs` (default 10 s), then
+   * aborts the rest. Executions still unfinished stay recorded as running and resume on the next
+   * start (or on another node).
+   */
+  close(options?: { graceMs?: number }): Promise<void>
   /** Executions running in this process now. */
   readonly running: number
 }
@@ -85,6 +91,8 @@ interface Live {
   readonly results: Record<string, TaskResultView>
   readonly controller: AbortController
   cancelReason: string | undefined
+  /** Aborted by shutdown rather than cancel: the run is left for recovery, not recorded as cancelled. */
+  shutdown: boolean
 }
 
 const PLAN_CACHE_SIZE = 1000
@@ -98,6 +106,10 @@ export function createEngine(options: EngineOptions): Engine {
   const listeners = new Set<EngineListener>()
   const live = new Map<string, Live>()
   const plans = new Map<string, FlowPlan>()
+  let closing = false
+  const refuseWhenClosing = (): void => {
+    if (closing) throw new FlowManagerError('SHUTTING_DOWN', 'the engine is shutting down and takes no new executions')
+  }
 
   const emit = (event: EngineEvent): void => {
     for (const listener of listeners) {
@@ -206,6 +218,8 @@ export function createEngine(options: EngineOptions): Engine {
         const began = clock.monotonic()
         const outcome = await runTask(tasks.get(task.type), task, task.input ?? l.input, context, maxResultBytes)
         const durationMs = clock.monotonic() - began
+        // Shutdown leaves the task run as recorded (running): recovery re-runs it, at least once.
+        if (l.shutdown) return detailOf(l)
         const at = clock.now()
         const result = outcome.result
         decision = signal.aborted
@@ -279,6 +293,7 @@ export function createEngine(options: EngineOptions): Engine {
     results: Object.create(null) as Record<string, TaskResultView>,
     controller: new AbortController(),
     cancelReason: undefined,
+    shutdown: false,
   })
 
   const engine: Engine = {
@@ -291,6 +306,7 @@ export function createEngine(options: EngineOptions): Engine {
       return store.registerFlow(hash, flow, clock.now())
     },
     async start(source, startOptions = {}) {
+      refuseWhenClosing()
       const key = startOptions.idempotencyKey
       if (key !== undefined) {
         const existing = await store.findExecutionByIdempotencyKey(key)
@@ -349,6 +365,7 @@ export function createEngine(options: EngineOptions): Engine {
       return (await store.getExecution(executionId)) as ExecutionDetail
     },
     async resume(executionId, resumeOptions = {}) {
+      refuseWhenClosing()
       if (live.has(executionId)) throw new FlowManagerError('EXECUTION_NOT_RESUMABLE', `execution "${executionId}" is running`)
       const detail = await store.getExecution(executionId)
       if (detail === undefined) throw new FlowManagerError('EXECUTION_NOT_FOUND', `no execution "${executionId}"`)
@@ -376,6 +393,23 @@ export function createEngine(options: EngineOptions): Engine {
     subscribe(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)
+    },
+    async close(closeOptions = {}) {
+      closing = true
+      const pending = [...live.values()].map((l) => l.done?.catch(() => undefined))
+      const grace = closeOptions.graceMs ?? 10_000
+      let timer: NodeJS.Timeout | undefined
+      const expired = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, grace)
+        timer.unref()
+      })
+      await Promise.race([Promise.all(pending), expired])
+      clearTimeout(timer)
+      for (const l of live.values()) {
+        l.shutdown = true
+        l.controller.abort(new FlowManagerError('SHUTTING_DOWN', 'the process is shutting down'))
+      }
+      await Promise.all([...live.values()].map((l) => l.done?.catch(() => undefined)))
     },
     get running() {
       return live.size
