@@ -62,9 +62,26 @@ export function parseFlow(json: unknown, options: ParseFlowOptions = {}): ParseF
   }
   checkReferences(doc as Raw, base, options, errors)
   if (errors.length > 0 || !parsed.success) return { ok: false, errors, warnings: [] }
-  const flow = parsed.data
+  const flow = keepInputKeys(parsed.data, doc as Raw)
   return { ok: true, flow, warnings: analyseGraph(flow, base) }
 }
+
+/**
+ * zod's record parsing drops a `__proto__` key (safely: it never sets a prototype), which would
+ * silently lose part of a task's input. Task inputs are plain JSON, so they are copied from the
+ * document as they are: `Object.fromEntries` defines own properties, so `__proto__` stays data.
+ */
+function keepInputKeys(flow: Flow, doc: Raw): Flow {
+  const rawTasks = doc.tasks as unknown[]
+  if (!flow.tasks.some((_, i) => hasProtoKey(valueAt(rawTasks, [i, 'input'])))) return flow
+  const tasks = flow.tasks.map((task, i) => {
+    const raw = valueAt(rawTasks, [i, 'input'])
+    return hasProtoKey(raw) ? { ...task, input: Object.fromEntries(Object.entries(raw)) } : task
+  })
+  return { ...flow, tasks }
+}
+
+const hasProtoKey = (value: unknown): value is Raw => isObject(value) && Object.hasOwn(value, '__proto__')
 
 function describeType(value: unknown): string {
   if (value === null) return 'null'
@@ -92,7 +109,7 @@ function allowedKeysAt(path: readonly PropertyKey[]): readonly string[] {
 function fromZodIssue(issue: z.core.$ZodIssue, doc: unknown, base: readonly (string | number)[]): Issue[] {
   const rel = issue.path.filter((s): s is string | number => typeof s !== 'symbol')
   const path = pointer([...base, ...rel])
-  const field = rel.length > 0 ? `"${String(rel[rel.length - 1])}"` : 'the flow'
+  const field = fieldLabel(rel)
   switch (issue.code) {
     case 'unrecognized_keys': {
       const allowed = allowedKeysAt(rel)
@@ -119,6 +136,8 @@ function fromZodIssue(issue: z.core.$ZodIssue, doc: unknown, base: readonly (str
     case 'too_big':
       return [{ code: 'TOO_LARGE', path, message: `${field} must be at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters long' : ''}` }]
     case 'invalid_value':
+      // zod reports a missing enum field as a bad value; it is a missing field.
+      if (valueAt(doc, rel) === undefined) return [{ code: 'MISSING_FIELD', path, message: `required field ${field} is missing` }]
       if (rel[rel.length - 1] === 'outcome') {
         return [{ code: 'INVALID_OUTCOME', path, message: `outcome must be "success" or "failure", got ${JSON.stringify(valueAt(doc, rel))}` }]
       }
@@ -126,6 +145,14 @@ function fromZodIssue(issue: z.core.$ZodIssue, doc: unknown, base: readonly (str
     default:
       return [{ code: 'INVALID_VALUE', path, message: `${field}: ${issue.message}` }]
   }
+}
+
+/** `"name"` for a field, `item 0 of "tasks"` for an array element. */
+function fieldLabel(rel: readonly (string | number)[]): string {
+  const last = rel[rel.length - 1]
+  if (last === undefined) return 'the flow'
+  if (typeof last === 'number') return `item ${last} of "${String(rel[rel.length - 2] ?? '')}"`
+  return `"${last}"`
 }
 
 function article(expected: string): string {
@@ -175,7 +202,7 @@ function checkReferences(doc: Raw, base: readonly (string | number)[], options: 
   const taskNames = [...taskIndex.keys()]
   const unknown = (kind: string, value: string): string => {
     const hint = taskNames.length <= HINT_LIMIT ? closest(value, taskNames) : undefined
-    return `${kind} "${value}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`} (known: ${knownList(taskNames)})`
+    return `${kind} "${value}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`} (known: ${taskNames.length === 0 ? 'none' : knownList(taskNames)})`
   }
 
   const start = str(doc.start_task)
