@@ -32,7 +32,19 @@ export interface ExecutionState {
   readonly error: ExecutionError | null
 }
 
-export const INITIAL_STATE: ExecutionState = { status: 'pending', currentTask: null, steps: 0, stepBase: 0, failedTask: null, error: null }
+/** Builds a state with one fixed shape: spreads on the hot path cost more than the routing itself. */
+function makeState(
+  status: ExecutionStatus,
+  currentTask: string | null,
+  steps: number,
+  stepBase: number,
+  failedTask: string | null,
+  error: ExecutionError | null,
+): ExecutionState {
+  return { status, currentTask, steps, stepBase, failedTask, error }
+}
+
+export const INITIAL_STATE: ExecutionState = makeState('pending', null, 0, 0, null, null)
 
 export type EngineEvent =
   | { readonly type: 'start' }
@@ -69,28 +81,26 @@ export function advance(plan: FlowPlan, state: ExecutionState, event: EngineEven
   switch (event.type) {
     case 'start':
       if (state.status !== 'pending') return { state, command: NONE }
-      return runNext(plan, { ...state, status: 'running' }, plan.startTask)
+      return runNext(plan, makeState('running', null, state.steps, state.stepBase, state.failedTask, state.error), plan.startTask)
     case 'task_finished':
       return afterTask(plan, state, event.result)
     case 'cancel':
       if (isTerminal(state.status)) return { state, command: NONE }
       return {
-        state: {
-          ...state,
-          status: 'cancelled',
-          currentTask: null,
-          error: { code: 'EXECUTION_CANCELLED', message: event.reason ?? 'the execution was cancelled' },
-        },
+        state: makeState('cancelled', null, state.steps, state.stepBase, state.failedTask, {
+          code: 'EXECUTION_CANCELLED',
+          message: event.reason ?? 'the execution was cancelled',
+        }),
         command: FINISH,
       }
     case 'fail':
       if (isTerminal(state.status)) return { state, command: NONE }
-      return { state: { ...state, status: 'failed', currentTask: null, error: event.error }, command: FINISH }
+      return { state: makeState('failed', null, state.steps, state.stepBase, state.failedTask, event.error), command: FINISH }
     case 'resume': {
       if (state.status !== 'failed' || state.failedTask === null) return { state, command: NONE }
       const from = state.failedTask
       // A resumed execution gets a fresh step budget: the limit guards against loops, not retries by hand.
-      return runNext(plan, { ...state, status: 'running', failedTask: null, error: null, stepBase: state.steps }, from)
+      return runNext(plan, makeState('running', null, state.steps, state.steps, null, null), from)
     }
   }
 }
@@ -101,35 +111,36 @@ function afterTask(plan: FlowPlan, state: ExecutionState, result: TaskResult): D
   if (state.status !== 'running' || task === undefined) return { state, command: NONE }
   const target = result.status === 'success' ? task.onSuccess : task.onFailure
   if (target === null || target === END) {
-    const finished: ExecutionState =
+    const finished =
       result.status === 'success'
-        ? { ...state, status: 'completed', currentTask: null }
-        : {
-            ...state,
-            status: 'failed',
-            currentTask: null,
-            failedTask: task.name,
-            error: { code: 'TASK_FAILED', message: `task "${task.name}" failed: ${result.error.message}` },
-          }
+        ? makeState('completed', null, state.steps, state.stepBase, state.failedTask, state.error)
+        : makeState('failed', null, state.steps, state.stepBase, task.name, {
+            code: 'TASK_FAILED',
+            message: `task "${task.name}" failed: ${result.error.message}`,
+          })
     return { state: finished, command: FINISH, routedTo: target }
   }
-  return { ...runNext(plan, state, target), routedTo: target }
+  return runNext(plan, state, target, target)
 }
 
-function runNext(plan: FlowPlan, state: ExecutionState, name: string): Decision {
+function runNext(plan: FlowPlan, state: ExecutionState, name: string, routedTo?: string): Decision {
   const task = plan.tasks.get(name)
+  let error: ExecutionError | undefined
   if (task === undefined) {
     // parseFlow rules this out; kept so that a corrupted record fails the execution instead of the engine.
-    const error: ExecutionError = { code: 'ENGINE_ERROR', message: `the flow has no task "${name}"` }
-    return { state: { ...state, status: 'failed', currentTask: null, error }, command: FINISH }
-  }
-  if (state.steps - state.stepBase >= plan.maxSteps) {
-    const error: ExecutionError = {
+    error = { code: 'ENGINE_ERROR', message: `the flow has no task "${name}"` }
+  } else if (state.steps - state.stepBase >= plan.maxSteps) {
+    error = {
       code: 'STEP_LIMIT_EXCEEDED',
       message: `the execution reached max_steps (${plan.maxSteps}) before task "${name}" could run; raise max_steps or break the loop`,
     }
-    return { state: { ...state, status: 'failed', currentTask: null, error }, command: FINISH }
+  }
+  if (task === undefined || error !== undefined) {
+    const failed = makeState('failed', null, state.steps, state.stepBase, state.failedTask, error ?? null)
+    return routedTo === undefined ? { state: failed, command: FINISH } : { state: failed, command: FINISH, routedTo }
   }
   const step = state.steps + 1
-  return { state: { ...state, currentTask: name, steps: step }, command: { type: 'run_task', task, step } }
+  const next = makeState(state.status, name, step, state.stepBase, state.failedTask, state.error)
+  const command: Command = { type: 'run_task', task, step }
+  return routedTo === undefined ? { state: next, command } : { state: next, command, routedTo }
 }

@@ -68,10 +68,27 @@ function serializeData(data: unknown, maxBytes: number): string | undefined | { 
     return bad(`the task returned data that cannot be stored as JSON: ${error instanceof Error ? error.message : String(error)}`)
   }
   if (json === undefined) return undefined
-  if (json.length > maxBytes) {
-    return bad(`the task returned ${json.length} bytes of data, over the limit of ${maxBytes}`)
+  // A UTF-16 code unit is 1 to 3 bytes of UTF-8, so only texts in between need counting.
+  if (json.length * 3 > maxBytes) {
+    const bytes = utf8Length(json)
+    if (bytes > maxBytes) return bad(`the task returned ${bytes} bytes of data, over the limit of ${maxBytes}`)
   }
   return json
+}
+
+/** UTF-8 byte length of a string, without encoding it (a lone surrogate counts 3, as it is encoded). */
+function utf8Length(text: string): number {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit < 0x80) bytes += 1
+    else if (unit < 0x800) bytes += 2
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes
 }
 
 /** Turns a thrown value or a reported error into a failure record that keeps message and stack. */

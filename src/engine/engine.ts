@@ -29,6 +29,12 @@ export interface EngineOptions {
   readonly logger?: Logger
   /** Largest serialized result data a task may return, in bytes. Default 1 MiB. */
   readonly maxResultBytes?: number
+  /**
+   * How long the latest version of a registered flow is reused before asking the store again, in
+   * milliseconds. Default 1000; 0 asks every time. Registering through this engine refreshes it at
+   * once; a version registered on another node is picked up within this time.
+   */
+  readonly flowCacheMs?: number
 }
 
 /** Which flow to run: an inline definition (validated first) or a registered flow id. */
@@ -106,6 +112,8 @@ export function createEngine(options: EngineOptions): Engine {
   const listeners = new Set<EngineListener>()
   const live = new Map<string, Live>()
   const plans = new Map<string, FlowPlan>()
+  const flowCacheMs = options.flowCacheMs ?? 1000
+  const latest = new Map<string, { readonly record: FlowRecord; readonly until: number }>()
   let closing = false
   const refuseWhenClosing = (): void => {
     if (closing) throw new FlowManagerError('SHUTTING_DOWN', 'the engine is shutting down and takes no new executions')
@@ -152,7 +160,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   const resolveSource = async (source: FlowSource): Promise<{ plan: FlowPlan; hash: string; version: number | null }> => {
     if ('flow' in source) return { ...(await planFor(accept(source.flow))), version: null }
-    const record = await store.getFlow(source.flowId, source.version)
+    const record = source.version === undefined ? await latestFlow(source.flowId) : await store.getFlow(source.flowId, source.version)
     if (record === undefined) {
       const which = source.version === undefined ? '' : ` version ${source.version}`
       throw new FlowManagerError('FLOW_NOT_FOUND', `no flow "${source.flowId}"${which} is registered`)
@@ -160,9 +168,32 @@ export function createEngine(options: EngineOptions): Engine {
     return { ...(await planFor(record.flow, record.definitionHash)), version: record.version }
   }
 
+  const latestFlow = async (id: string): Promise<FlowRecord | undefined> => {
+    const cached = latest.get(id)
+    const at = clock.monotonic()
+    if (cached !== undefined && cached.until > at) return cached.record
+    const record = await store.getFlow(id)
+    if (record !== undefined && flowCacheMs > 0) {
+      if (latest.size >= PLAN_CACHE_SIZE) latest.delete(latest.keys().next().value as string)
+      latest.set(id, { record, until: at + flowCacheMs })
+    }
+    return record
+  }
+
   const stateWrite = (l: Live, at: number): StepWrite['state'] => {
-    if (isTerminal(l.state.status)) l.finishedAt = at
-    return { ...l.state, startedAt: l.startedAt, finishedAt: l.finishedAt, updatedAt: at }
+    const s = l.state
+    if (isTerminal(s.status)) l.finishedAt = at
+    return {
+      status: s.status,
+      currentTask: s.currentTask,
+      steps: s.steps,
+      stepBase: s.stepBase,
+      failedTask: s.failedTask,
+      error: s.error,
+      startedAt: l.startedAt,
+      finishedAt: l.finishedAt,
+      updatedAt: at,
+    }
   }
 
   const detailOf = (l: Live): ExecutionDetail => ({
@@ -216,7 +247,8 @@ export function createEngine(options: EngineOptions): Engine {
         }
         const context = new RunContext(l, task.name, step, run.attempt, signal, logger)
         const began = clock.monotonic()
-        const outcome = await runTask(tasks.get(task.type), task, task.input ?? l.input, context, maxResultBytes)
+        const pendingOutcome = runTask(tasks.get(task.type), task, task.input ?? l.input, context, maxResultBytes)
+        const outcome = pendingOutcome instanceof Promise ? await pendingOutcome : pendingOutcome
         const durationMs = clock.monotonic() - began
         // Shutdown leaves the task run as recorded (running): recovery re-runs it, at least once.
         if (l.shutdown) return detailOf(l)
@@ -228,24 +260,30 @@ export function createEngine(options: EngineOptions): Engine {
         l.state = decision.state
         const nextTask = decision.routedTo ?? null
         const error = result.status === 'failure' ? result.error : null
+        const data = outcome.dataJson === undefined ? null : result.data
         const finished: TaskRunRecord = {
-          ...run,
+          executionId: run.executionId,
+          seq: run.seq,
+          taskName: run.taskName,
+          taskType: run.taskType,
+          attempt: run.attempt,
           status: result.status,
-          data: outcome.dataJson === undefined ? null : result.data,
+          data,
           error,
+          startedAt: run.startedAt,
           finishedAt: at,
           durationMs,
           nextTask,
         }
         l.runs[l.runs.length - 1] = finished
-        l.results[task.name] = { status: result.status, data: finished.data, error: error === null ? null : error.message }
-        const startRun = beginRun(l, decision, at)
-        await write({
+        l.results[task.name] = { status: result.status, data, error: error === null ? null : error.message }
+        const pendingWrite = store.write({
           executionId: l.id,
           state: stateWrite(l, at),
           finishRun: { seq: run.seq, status: result.status, dataJson: outcome.dataJson, error, finishedAt: at, durationMs, nextTask },
-          ...(startRun === undefined ? {} : { startRun }),
+          startRun: beginRun(l, decision, at),
         })
+        if (pendingWrite !== undefined) await pendingWrite
         if (listeners.size > 0) {
           emit({ type: 'task_finished', executionId: l.id, task: task.name, seq: run.seq, status: result.status, error, durationMs, nextTask, at })
         }
@@ -303,7 +341,9 @@ export function createEngine(options: EngineOptions): Engine {
     async registerFlow(json) {
       const flow = accept(json)
       const hash = createHash('sha256').update(JSON.stringify(flow)).digest('base64url')
-      return store.registerFlow(hash, flow, clock.now())
+      const record = await store.registerFlow(hash, flow, clock.now())
+      if (flowCacheMs > 0) latest.set(record.id, { record, until: clock.monotonic() + flowCacheMs })
+      return record
     },
     async start(source, startOptions = {}) {
       refuseWhenClosing()

@@ -100,8 +100,8 @@ export interface StepWrite {
   readonly executionId: string
   readonly create?: NewExecution
   readonly state: ExecutionStateWrite
-  readonly finishRun?: TaskRunFinish
-  readonly startRun?: TaskRunStart
+  readonly finishRun?: TaskRunFinish | undefined
+  readonly startRun?: TaskRunStart | undefined
 }
 
 export interface FlowRecord {

@@ -22,11 +22,6 @@ function prepare(query: { compile(): CompiledQuery }): PreparedWrite {
   return { sql: compiled.sql, order }
 }
 
-/** Binds named values in placeholder order. */
-export function bind(write: PreparedWrite, values: Record<string, unknown>): unknown[] {
-  return write.order.map((name) => values[name] ?? null)
-}
-
 function named(names: readonly string[]): never {
   const out: Record<string, string> = {}
   for (const name of names) out[name] = `${SENTINEL}${name}`

@@ -3,8 +3,8 @@ import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely'
 import { FlowManagerError } from '../../core/errors.js'
-import { bind, createSqlQueries, prepareStepWrites } from '../sql/sql-queries.js'
-import { stepParams } from '../sql/rows.js'
+import { createSqlQueries, prepareStepWrites } from '../sql/sql-queries.js'
+import { binder, STEP_FIELDS } from '../sql/rows.js'
 import type { Database } from '../sql/schema.js'
 import type { StepWrite, Store } from '../store.js'
 import { sqliteMigrations } from './migrations.js'
@@ -52,12 +52,15 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   const updateExecution = database.prepare(writes.updateExecution.sql)
   const finishRun = database.prepare(writes.finishRun.sql)
   const startRun = database.prepare(writes.startRun.sql)
+  const bindInsert = binder(writes.insertExecution.order, STEP_FIELDS.insertExecution)
+  const bindUpdate = binder(writes.updateExecution.order, STEP_FIELDS.updateExecution)
+  const bindFinish = binder(writes.finishRun.order, STEP_FIELDS.finishRun)
+  const bindStart = binder(writes.startRun.order, STEP_FIELDS.startRun)
   const apply = (step: StepWrite): void => {
-    const p = stepParams(step)
-    if (p.finish !== undefined) finishRun.run(bind(writes.finishRun, p.finish))
-    if (p.create !== undefined) insertExecution.run(bind(writes.insertExecution, { ...p.create, ...p.state }))
-    else updateExecution.run(bind(writes.updateExecution, p.state))
-    if (p.start !== undefined) startRun.run(bind(writes.startRun, p.start))
+    if (step.finishRun !== undefined) finishRun.run(bindFinish(step))
+    if (step.create !== undefined) insertExecution.run(bindInsert(step))
+    else updateExecution.run(bindUpdate(step))
+    if (step.startRun !== undefined) startRun.run(bindStart(step))
   }
   const applyAll = database.transaction((batch: readonly Pending[]) => {
     for (const pending of batch) apply(pending.step)

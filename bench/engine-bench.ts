@@ -1,0 +1,63 @@
+import { createEngine, createTaskRegistry, defineTask, type Flow, type FlowRecord, type Store } from '../src/index.js'
+import { chainFlow, now, type BenchOptions, type BenchRow } from './bench-kit.js'
+
+const noop = (): undefined => undefined
+
+/**
+ * A store that records nothing, so that the figure is the engine's own cost per transition:
+ * routing, context, result normalization and bookkeeping.
+ */
+function nullStore(flow: Flow): Store {
+  const record: FlowRecord = { id: flow.id, version: 1, definitionHash: 'bench', flow, createdAt: 0 }
+  const none = (): Promise<undefined> => Promise.resolve(undefined)
+  return {
+    kind: 'memory',
+    write: () => undefined,
+    putDefinition: () => Promise.resolve(),
+    getDefinition: () => Promise.resolve(flow),
+    registerFlow: () => Promise.resolve(record),
+    getFlow: () => Promise.resolve(record),
+    listFlows: () => Promise.resolve({ items: [record], nextCursor: null }),
+    getExecution: none,
+    findExecutionByIdempotencyKey: none,
+    listExecutions: () => Promise.resolve({ items: [], nextCursor: null }),
+    listUnfinished: () => Promise.resolve([]),
+    ping: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  }
+}
+
+/** Engine overhead per task transition with no-op tasks and no recording, vs awaiting the no-op directly. */
+export async function engineBench({ quick }: BenchOptions): Promise<BenchRow[]> {
+  const tasksPerFlow = 100
+  const executions = quick ? 500 : 10_000
+  const total = tasksPerFlow * executions
+  const flow = chainFlow(tasksPerFlow, 'nop')
+  const engine = createEngine({ store: nullStore(flow), tasks: createTaskRegistry([defineTask({ name: 'nop', description: 'no-op', run: noop })]) })
+
+  const runAll = async (count: number): Promise<void> => {
+    for (let i = 0; i < count; i++) await engine.run({ flowId: flow.id })
+  }
+  const baseline = async (count: number): Promise<void> => {
+    for (let i = 0; i < count; i++) await noop()
+  }
+  await runAll(Math.min(200, executions))
+  await baseline(total)
+
+  const t0 = now()
+  await baseline(total)
+  const baseNs = ((now() - t0) * 1e6) / total
+  const t1 = now()
+  await runAll(executions)
+  const oursNs = ((now() - t1) * 1e6) / total
+  return [
+    {
+      name: `engine overhead per transition (${tasksPerFlow}-task chain, no recording)`,
+      value: oursNs,
+      unit: 'ns',
+      baseline: { name: 'await noop() loop', value: baseNs },
+      better: 'lower',
+      goal: '< 1000 ns',
+    },
+  ]
+}

@@ -1,0 +1,43 @@
+import { cpus, totalmem } from 'node:os'
+import type { BenchOptions, BenchRow } from './bench-kit.js'
+import { engineBench } from './engine-bench.js'
+import { memoryBench } from './memory-bench.js'
+import { sqliteBench } from './sqlite-bench.js'
+import { validationBench } from './validation-bench.js'
+
+/** `npm run bench [-- --quick] [-- --only NAME]`: prints one table of figures beside their baselines. */
+const args = process.argv.slice(2)
+const options: BenchOptions = { quick: args.includes('--quick') }
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
+
+const suites: Record<string, (o: BenchOptions) => Promise<BenchRow[]>> = {
+  engine: engineBench,
+  sqlite: sqliteBench,
+  validation: validationBench,
+  memory: memoryBench,
+}
+
+const format = (value: number): string =>
+  value >= 100 ? Math.round(value).toLocaleString('en') : value >= 1 ? value.toFixed(2) : value.toFixed(3)
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU'
+console.log(`Flow Manager benchmarks${options.quick ? ' (quick)' : ''}: Node ${process.version}, ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB`)
+console.log('')
+console.log('| benchmark | ours | baseline (same run) | ratio | goal |')
+console.log('|---|---|---|---|---|')
+let failed = false
+for (const [name, suite] of Object.entries(suites)) {
+  if (only !== undefined && only !== name) continue
+  try {
+    for (const row of await suite(options)) {
+      const base = row.baseline
+      const ratio = base === undefined || base.value === 0 ? '' : `${(row.value / base.value).toFixed(2)}×`
+      const baseline = base === undefined ? '' : `${format(base.value)} ${row.unit} (${base.name})`
+      console.log(`| ${row.name} | ${format(row.value)} ${row.unit} | ${baseline} | ${ratio} | ${row.goal ?? ''} |`)
+    }
+  } catch (error) {
+    failed = true
+    console.log(`| ${name} | failed: ${error instanceof Error ? error.message : String(error)} | | | |`)
+  }
+}
+if (failed) process.exitCode = 1
