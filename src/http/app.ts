@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import fastifyCors from '@fastify/cors'
+import fastifyHelmet from '@fastify/helmet'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Engine } from '../engine/engine.js'
+import { registerAuth } from './auth.js'
+import { registerErrorHandling } from './error-handler.js'
+import { DEFAULT_MAX_JSON_DEPTH, registerJsonParser } from './json-body.js'
+import { registerMetrics } from './metrics.js'
+import { DOCS_PREFIX, registerOpenApi } from './openapi.js'
+import { executionEventRoutes } from './routes/execution-events.js'
+import { executionRoutes } from './routes/executions.js'
+import { flowRoutes } from './routes/flows.js'
+import { operationsRoutes } from './routes/operations.js'
+import { seedCompatRoutes } from './routes/seed-compat.js'
+import { taskRoutes } from './routes/tasks.js'
+import { validatorCompiler } from './validation.js'
+
+export interface BuildAppOptions {
+  readonly engine: Engine
+  /** A pino logger, or a level for a JSON logger on stdout. Default: level `info`. */
+  readonly logger?: FastifyBaseLogger | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  /** API keys (FLOW_MANAGER_API_KEYS); none leaves the API open. */
+  readonly apiKeys?: readonly string[]
+  /** Largest request body in bytes; default 1 MiB. */
+  readonly bodyLimit?: number
+  /** Deepest nesting of a JSON body; default 64. */
+  readonly maxJsonDepth?: number
+  /** Serve /metrics; default true. */
+  readonly metrics?: boolean
+  /** Leave /metrics open when API keys are set; default true. */
+  readonly metricsPublic?: boolean
+  /** Origins allowed by CORS (`true` for any); default none (CORS off). */
+  readonly cors?: boolean | string | readonly string[]
+  /** Default `wait_ms` of POST /api/v1/executions; default 30000. */
+  readonly defaultWaitMs?: number
+  /** Milliseconds between SSE heartbeats; default 15000. */
+  readonly heartbeatMs?: number
+}
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024
+
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'flow-manager' && typeof pkg.version === 'string') return pkg.version
+    } catch {
+      // not here; look one level up
+    }
+    dir = dirname(dir)
+  }
+  return '0.0.0'
+}
+
+/** Builds the HTTP service on an engine. It never listens: call `listen`, or use `inject` in tests. */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { engine } = options
+  const logger = options.logger ?? 'info'
+  const app = Fastify({
+    ...(typeof logger === 'string' ? { logger: { level: logger } } : { loggerInstance: logger }),
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Flow ids may be 200 characters long; find-my-way's default (100) would 404 them.
+    routerOptions: { maxParamLength: 500 },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  // Responses are built by typed view functions; their schemas document them, and checking each
+  // answer against zod again would cost throughput for nothing.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  registerJsonParser(app, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH)
+  registerErrorHandling(app)
+
+  const apiKeys = options.apiKeys ?? []
+  registerAuth(app, { apiKeys, metricsPublic: options.metricsPublic ?? true, docsPrefix: DOCS_PREFIX })
+  await app.register(fastifyHelmet, {
+    // Swagger UI loads only its own files, so the default policy fits, minus the upgrade to https
+    // that would break /docs on a plain-HTTP deployment.
+    contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } },
+  })
+  if (options.cors !== undefined && options.cors !== false) {
+    const origin = typeof options.cors === 'string' ? options.cors : options.cors === true ? true : [...options.cors]
+    await app.register(fastifyCors, { origin, exposedHeaders: ['location'] })
+  }
+  await registerOpenApi(app, { version: packageVersion(), apiKeys: apiKeys.length > 0 })
+  const metrics = options.metrics === false ? undefined : registerMetrics(app, engine)
+
+  const openStreams = new Set<() => void>()
+  app.addHook('preClose', (done) => {
+    // Event streams never end on their own; shutdown ends them so that draining can finish.
+    for (const end of [...openStreams]) end()
+    done()
+  })
+
+  const defaultWaitMs = options.defaultWaitMs ?? 30_000
+  operationsRoutes(app, { engine, metrics })
+  taskRoutes(app, { engine })
+  flowRoutes(app, { engine })
+  executionRoutes(app, { engine, defaultWaitMs })
+  executionEventRoutes(app, { engine, heartbeatMs: options.heartbeatMs ?? 15_000, openStreams })
+  seedCompatRoutes(app, { engine, defaultWaitMs })
+  return app
+}

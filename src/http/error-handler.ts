@@ -1,0 +1,51 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { isFlowManagerError } from '../core/errors.js'
+import { HttpProblemError, PROBLEM_CONTENT_TYPE, problem, STATUS, type Problem, type ProblemCode } from './problem.js'
+import { RequestValidationError } from './validation.js'
+
+/** Fastify's own refusals, by their error code. Anything else it raises with a 4xx is REQUEST_INVALID. */
+const FASTIFY_CODES: Readonly<Record<string, ProblemCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'MEDIA_TYPE_UNSUPPORTED',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'JSON_INVALID',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'JSON_INVALID',
+  FST_ERR_NOT_FOUND: 'ROUTE_NOT_FOUND',
+}
+
+/** Turns any error into the problem to send. Faults of ours get a generic answer: no internals leak. */
+export function toProblem(error: unknown): { problem: Problem; fault: boolean } {
+  if (error instanceof RequestValidationError) return { problem: problem('REQUEST_INVALID', error.message, error.issues), fault: false }
+  if (error instanceof HttpProblemError) {
+    return { problem: problem(error.code, error.message, error.issues), fault: STATUS[error.code] >= 500 }
+  }
+  if (isFlowManagerError(error)) {
+    const status = STATUS[error.code]
+    if (status >= 500) {
+      const detail = error.code === 'SHUTTING_DOWN' ? error.message : error.code === 'STORE_UNAVAILABLE' ? 'the database did not answer; try again' : 'an unexpected error occurred; it has been logged'
+      return { problem: problem(status === 503 ? error.code : 'INTERNAL', detail), fault: error.code !== 'SHUTTING_DOWN' }
+    }
+    return { problem: problem(error.code, error.message, error.issues.length > 0 ? error.issues : undefined), fault: false }
+  }
+  const fastifyError = error as Partial<FastifyError>
+  const statusCode = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500
+  if (statusCode >= 400 && statusCode < 500 && typeof fastifyError.code === 'string' && fastifyError.code.startsWith('FST_')) {
+    const code = FASTIFY_CODES[fastifyError.code] ?? 'REQUEST_INVALID'
+    return { problem: { ...problem(code, fastifyError.message ?? 'the request was refused'), status: statusCode }, fault: false }
+  }
+  return { problem: problem('INTERNAL', 'an unexpected error occurred; it has been logged'), fault: true }
+}
+
+export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
+  return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body)
+}
+
+/** Every error response, the framework's own included, becomes application/problem+json. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const { problem: body, fault } = toProblem(error)
+    if (fault) request.log.error({ err: error }, 'request failed with an unexpected error')
+    else request.log.info({ code: body.code, status: body.status }, body.detail)
+    return sendProblem(reply, body)
+  })
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, problem('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`)))
+}

@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Engine } from '../engine/engine.js'
+
+/**
+ * Prometheus metrics on a registry of this app's own, so that several apps in one process (tests,
+ * embedding) never clash over the global registry. Execution metrics come from the engine's
+ * events, so they count executions started by any route, the seed-compatible ones included.
+ */
+export function registerMetrics(app: FastifyInstance, engine: Engine): Registry {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'flow_manager_process_' })
+  const started = new Counter({ name: 'flow_manager_executions_started_total', help: 'Executions started (or resumed) in this process.', registers: [registry] })
+  const finished = new Counter({
+    name: 'flow_manager_executions_finished_total',
+    help: 'Executions that ended in this process, by final status.',
+    labelNames: ['status'],
+    registers: [registry],
+  })
+  const taskRuns = new Histogram({
+    name: 'flow_manager_task_run_duration_seconds',
+    help: 'Duration of task runs, by task type and status.',
+    labelNames: ['task_type', 'status'],
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+    registers: [registry],
+  })
+  new Gauge({
+    name: 'flow_manager_executions_running',
+    help: 'Executions running in this process now.',
+    registers: [registry],
+    collect() {
+      this.set(engine.running)
+    },
+  })
+  const http = new Histogram({
+    name: 'flow_manager_http_request_duration_seconds',
+    help: 'HTTP request durations, by method, route pattern and status code.',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+    registers: [registry],
+  })
+
+  // task_finished does not name the task type, so remember it from task_started.
+  const typeOfRun = new Map<string, string>()
+  const unsubscribe = engine.subscribe((event) => {
+    switch (event.type) {
+      case 'execution_started':
+        started.inc()
+        break
+      case 'task_started':
+        typeOfRun.set(`${event.executionId}:${event.seq}`, event.taskType)
+        break
+      case 'task_finished': {
+        const key = `${event.executionId}:${event.seq}`
+        taskRuns.observe({ task_type: typeOfRun.get(key) ?? 'unknown', status: event.status }, event.durationMs / 1000)
+        typeOfRun.delete(key)
+        break
+      }
+      case 'execution_finished':
+        finished.inc({ status: event.status })
+        break
+    }
+  })
+  app.addHook('onClose', (_app, done) => {
+    unsubscribe()
+    done()
+  })
+  app.addHook('onResponse', (request, reply, done) => {
+    // The route pattern, not the URL, keeps the label set bounded.
+    const route = request.routeOptions.url ?? 'unmatched'
+    http.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    done()
+  })
+  return registry
+}

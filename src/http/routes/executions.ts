@@ -1,0 +1,186 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { EXECUTION_STATUSES, TERMINAL_STATUSES } from '../../core/advance.js'
+import { FlowManagerError } from '../../core/errors.js'
+import type { Engine, FlowSource, Started } from '../../engine/engine.js'
+import { toExecutionSummary, toExecutionView } from '../../engine/execution-view.js'
+import type { ExecutionDetail } from '../../store/store.js'
+import { HttpProblemError } from '../problem.js'
+import { COMMON_PROBLEMS, ExecutionSummarySchema, ExecutionViewSchema, PagingQuery, ProblemSchema, SEED_FLOW, pageOf } from '../schemas.js'
+
+/** Longest a request may ask to wait for its execution: ten minutes. */
+export const MAX_WAIT_MS = 600_000
+
+const WaitFields = {
+  wait: z.boolean().default(true).describe('Wait for the execution to end (default). false answers 202 at once.'),
+  wait_ms: z.int().min(0).max(MAX_WAIT_MS).optional().describe('How long to wait before answering 202 with the execution so far; default 30000.'),
+}
+
+const StartBody = z
+  .strictObject({
+    flow_id: z.string().min(1).max(200).optional().describe('A registered flow to run.'),
+    version: z.int().min(1).optional().describe('The version of flow_id to run; default the latest.'),
+    flow: z.unknown().optional().describe('An inline flow to run, bare or in a {"flow": …} envelope.'),
+    input: z.unknown().optional().describe('The execution input; any JSON value, default {}.'),
+    ...WaitFields,
+  })
+  .superRefine((body, ctx) => {
+    const inline = body.flow !== undefined
+    if (inline === (body.flow_id !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: inline ? ['flow_id'] : [], message: 'send exactly one of "flow_id" (a registered flow) and "flow" (an inline flow)' })
+    }
+    if (body.version !== undefined && body.flow_id === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['version'], message: '"version" applies to "flow_id" only' })
+    }
+  })
+  .meta({ examples: [{ flow: SEED_FLOW, input: {} }, { flow_id: 'flow123', input: { fail: ['task2'] }, wait_ms: 5000 }] })
+
+const IdParams = z.object({ id: z.string().min(1).max(200) })
+const ExecutionResponses = { 200: ExecutionViewSchema, 202: ExecutionViewSchema, 404: ProblemSchema, 409: ProblemSchema, ...COMMON_PROBLEMS }
+
+export interface ExecutionRouteDeps {
+  readonly engine: Engine
+  /** Default of `wait_ms`. */
+  readonly defaultWaitMs: number
+}
+
+export const executionPath = (id: string): string => `/api/v1/executions/${encodeURIComponent(id)}`
+
+const isTerminal = (detail: ExecutionDetail): boolean => TERMINAL_STATUSES.includes(detail.execution.status)
+
+/** Waits for the end up to `ms`; undefined when time ran out first. */
+async function waitForEnd(done: Promise<ExecutionDetail>, ms: number): Promise<ExecutionDetail | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms, undefined)
+  })
+  try {
+    return await Promise.race([done, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** 200 with the finished execution, or 202 with the execution so far and where to look next. */
+export async function answerStarted(engine: Engine, started: Started, wait: { wait: boolean; waitMs: number }, reply: FastifyReply): Promise<FastifyReply> {
+  const id = started.executionId
+  const ended = wait.wait ? await waitForEnd(started.done, wait.waitMs) : undefined
+  if (ended !== undefined && isTerminal(ended)) return reply.code(200).send(toExecutionView(ended))
+  const current = ended ?? (await engine.get(id))
+  if (current === undefined) throw new FlowManagerError('INTERNAL', `execution "${id}" was started but is not recorded`)
+  return reply.code(202).header('location', executionPath(id)).send(toExecutionView(current))
+}
+
+/** The Idempotency-Key header, checked: one value of printable ASCII, at most 255 characters. */
+export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  const raw = request.headers['idempotency-key']
+  if (raw === undefined) return undefined
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 255 || !/^[\x20-\x7e]+$/.test(raw)) {
+    throw new HttpProblemError('REQUEST_INVALID', 'the Idempotency-Key header must be one value of 1 to 255 printable ASCII characters')
+  }
+  return raw
+}
+
+async function loadExecution(engine: Engine, id: string): Promise<ExecutionDetail> {
+  const detail = await engine.get(id)
+  if (detail === undefined) throw new FlowManagerError('EXECUTION_NOT_FOUND', `no execution "${id}"`)
+  return detail
+}
+
+/** Starting, listing, reading, cancelling and resuming executions. */
+export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps): void {
+  const { engine } = deps
+  const r = app.withTypeProvider<ZodTypeProvider>()
+
+  r.post(
+    '/api/v1/executions',
+    {
+      schema: {
+        tags: ['executions'],
+        summary: 'Run a registered or an inline flow; waits for the end by default',
+        description: 'Answers 200 with the finished execution, or 202 with a Location header when it is not finished within wait_ms or wait is false. An Idempotency-Key header makes a repeated request return the same execution.',
+        body: StartBody,
+        response: { ...ExecutionResponses, 422: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body
+      const source: FlowSource = body.flow !== undefined ? { flow: body.flow } : { flowId: body.flow_id ?? '', ...(body.version === undefined ? {} : { version: body.version }) }
+      const idempotencyKey = idempotencyKeyOf(request)
+      const started = await engine.start(source, { ...(body.input === undefined ? {} : { input: body.input }), ...(idempotencyKey === undefined ? {} : { idempotencyKey }) })
+      request.log = request.log.child({ executionId: started.executionId })
+      request.log.info({ created: started.created }, started.created ? 'execution started' : 'execution found by idempotency key')
+      return answerStarted(engine, started, { wait: body.wait, waitMs: body.wait_ms ?? deps.defaultWaitMs }, reply)
+    },
+  )
+
+  r.get(
+    '/api/v1/executions',
+    {
+      schema: {
+        tags: ['executions'],
+        summary: 'Executions, newest first; filters status and flow_id',
+        querystring: PagingQuery.extend({ status: z.enum(EXECUTION_STATUSES).optional(), flow_id: z.string().min(1).max(200).optional() }),
+        response: { 200: pageOf(ExecutionSummarySchema), ...COMMON_PROBLEMS },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, status, flow_id } = request.query
+      const page = await engine.store.listExecutions({
+        limit,
+        ...(cursor === undefined ? {} : { cursor }),
+        ...(status === undefined ? {} : { status }),
+        ...(flow_id === undefined ? {} : { flowId: flow_id }),
+      })
+      return { items: page.items.map(toExecutionSummary), next_cursor: page.nextCursor }
+    },
+  )
+
+  r.get(
+    '/api/v1/executions/:id',
+    { schema: { tags: ['executions'], summary: 'One execution (SPEC §3)', params: IdParams, response: { 200: ExecutionViewSchema, 404: ProblemSchema, ...COMMON_PROBLEMS } } },
+    async (request) => toExecutionView(await loadExecution(engine, request.params.id)),
+  )
+
+  r.post(
+    '/api/v1/executions/:id/cancel',
+    {
+      schema: {
+        tags: ['executions'],
+        summary: 'Cancel a pending or running execution; 409 when it has already ended',
+        params: IdParams,
+        body: z.strictObject({ reason: z.string().min(1).max(1000).optional() }).optional(),
+        response: ExecutionResponses,
+      },
+    },
+    async (request) => {
+      request.log = request.log.child({ executionId: request.params.id })
+      const reason = request.body?.reason
+      const detail = await engine.cancel(request.params.id, reason)
+      request.log.info('execution cancelled')
+      return toExecutionView(detail)
+    },
+  )
+
+  r.post(
+    '/api/v1/executions/:id/resume',
+    {
+      schema: {
+        tags: ['executions'],
+        summary: 'Run a failed execution again from its failed task; 409 when it did not fail',
+        description: 'An optional input replaces the execution input from the resumed task on. Waits like POST /api/v1/executions.',
+        params: IdParams,
+        body: z.strictObject({ input: z.unknown().optional(), ...WaitFields }).default({ wait: true }),
+        response: ExecutionResponses,
+      },
+    },
+    async (request, reply) => {
+      request.log = request.log.child({ executionId: request.params.id })
+      const { input, wait, wait_ms } = request.body
+      const started = await engine.resume(request.params.id, input === undefined ? {} : { input })
+      request.log.info('execution resumed')
+      return answerStarted(engine, started, { wait, waitMs: wait_ms ?? deps.defaultWaitMs }, reply)
+    },
+  )
+}

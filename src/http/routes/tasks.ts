@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { Engine } from '../../engine/engine.js'
+import { inputJsonSchema } from '../../tasks/define-task.js'
+
+const TaskTypeViewSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  input_schema: z.record(z.string(), z.unknown()).nullable().describe('JSON Schema (draft 2020-12) of the input; null when any input is accepted.'),
+})
+
+/** GET /api/v1/tasks: the registered task types. */
+export function taskRoutes(app: FastifyInstance, deps: { engine: Engine }): void {
+  // The registry is fixed for the life of the engine, so the answer is computed once.
+  const items = deps.engine.tasks.list().map((type) => ({ name: type.name, description: type.description, input_schema: inputJsonSchema(type) }))
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/v1/tasks',
+    { schema: { tags: ['tasks'], summary: 'Registered task types, with descriptions and input schemas', response: { 200: z.object({ items: z.array(TaskTypeViewSchema) }) } } },
+    () => ({ items }),
+  )
+}
