@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fastifyCors from '@fastify/cors'
 import fastifyHelmet from '@fastify/helmet'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify'
 import type { Engine } from '../engine/engine.js'
 import { registerAuth } from './auth.js'
 import { registerErrorHandling } from './error-handler.js'
@@ -38,6 +38,8 @@ export interface BuildAppOptions {
   readonly defaultWaitMs?: number
   /** Milliseconds between SSE heartbeats; default 15000. */
   readonly heartbeatMs?: number
+  /** Sees every route as it is added, plugins' included (the auth test walks the table with it). */
+  readonly onRoute?: (route: RouteOptions) => void
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -75,6 +77,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerJsonParser(app, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH)
   registerErrorHandling(app)
 
+  const onRoute = options.onRoute
+  if (onRoute !== undefined) app.addHook('onRoute', (route) => onRoute(route))
   const apiKeys = options.apiKeys ?? []
   registerAuth(app, { apiKeys, metricsPublic: options.metricsPublic ?? true, docsPrefix: DOCS_PREFIX })
   await app.register(fastifyHelmet, {

@@ -36,7 +36,8 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
  * Depth is limited because stringifying a deeply nested value later would overflow the stack.
  */
 export function registerJsonParser(app: FastifyInstance, maxDepth: number): void {
-  app.removeContentTypeParser(['application/json'])
+  // JSON is the only body this API reads; text/plain would otherwise reach the schemas as a string.
+  app.removeAllContentTypeParsers()
   app.addContentTypeParser(/^application\/([\w.+-]+\+)?json(\s*;.*)?$/i, { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string
     // An empty body is no body (e.g. `curl -X POST -H 'content-type: application/json' …/cancel`);

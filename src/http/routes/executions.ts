@@ -82,6 +82,13 @@ export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
   return raw
 }
 
+/** Issues of an inline flow point into the request body, where the flow sits under "flow". */
+function underFlow(error: unknown): unknown {
+  if (!(error instanceof FlowManagerError) || error.code !== 'FLOW_INVALID') return error
+  const issues = error.issues.map((issue) => ({ ...issue, path: `/flow${issue.path}` }))
+  return new FlowManagerError('FLOW_INVALID', error.message, { issues, cause: error })
+}
+
 async function loadExecution(engine: Engine, id: string): Promise<ExecutionDetail> {
   const detail = await engine.get(id)
   if (detail === undefined) throw new FlowManagerError('EXECUTION_NOT_FOUND', `no execution "${id}"`)
@@ -108,7 +115,11 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
       const body = request.body
       const source: FlowSource = body.flow !== undefined ? { flow: body.flow } : { flowId: body.flow_id ?? '', ...(body.version === undefined ? {} : { version: body.version }) }
       const idempotencyKey = idempotencyKeyOf(request)
-      const started = await engine.start(source, { ...(body.input === undefined ? {} : { input: body.input }), ...(idempotencyKey === undefined ? {} : { idempotencyKey }) })
+      const started = await engine
+        .start(source, { ...(body.input === undefined ? {} : { input: body.input }), ...(idempotencyKey === undefined ? {} : { idempotencyKey }) })
+        .catch((error: unknown) => {
+          throw underFlow(error)
+        })
       request.log = request.log.child({ executionId: started.executionId })
       request.log.info({ created: started.created }, started.created ? 'execution started' : 'execution found by idempotency key')
       return answerStarted(engine, started, { wait: body.wait, waitMs: body.wait_ms ?? deps.defaultWaitMs }, reply)
@@ -150,7 +161,7 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
         tags: ['executions'],
         summary: 'Cancel a pending or running execution; 409 when it has already ended',
         params: IdParams,
-        body: z.strictObject({ reason: z.string().min(1).max(1000).optional() }).optional(),
+        body: z.strictObject({ reason: z.string().min(1).max(1000).optional() }).nullish(),
         response: ExecutionResponses,
       },
     },
@@ -171,13 +182,13 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
         summary: 'Run a failed execution again from its failed task; 409 when it did not fail',
         description: 'An optional input replaces the execution input from the resumed task on. Waits like POST /api/v1/executions.',
         params: IdParams,
-        body: z.strictObject({ input: z.unknown().optional(), ...WaitFields }).default({ wait: true }),
+        body: z.strictObject({ input: z.unknown().optional(), ...WaitFields }).nullish(),
         response: ExecutionResponses,
       },
     },
     async (request, reply) => {
       request.log = request.log.child({ executionId: request.params.id })
-      const { input, wait, wait_ms } = request.body
+      const { input, wait, wait_ms } = request.body ?? { wait: true }
       const started = await engine.resume(request.params.id, input === undefined ? {} : { input })
       request.log.info('execution resumed')
       return answerStarted(engine, started, { wait, waitMs: wait_ms ?? deps.defaultWaitMs }, reply)
