@@ -1,7 +1,7 @@
 import { createEngine, createTaskRegistry, defineTask, type Flow, type FlowRecord, type Store } from '../src/index.js'
 import { chainFlow, now, type BenchOptions, type BenchRow } from './bench-kit.js'
 
-const noop = (): undefined => undefined
+const noop = (): Promise<undefined> | undefined => undefined
 
 /**
  * A store that records nothing, so that the figure is the engine's own cost per transition:
@@ -22,6 +22,13 @@ function nullStore(flow: Flow): Store {
     findExecutionByIdempotencyKey: none,
     listExecutions: () => Promise.resolve({ items: [], nextCursor: null }),
     listUnfinished: () => Promise.resolve([]),
+    claim: () => Promise.resolve([]),
+    heartbeat: () => Promise.resolve({ cancelRequested: [] }),
+    release: () => Promise.resolve(),
+    listLeaseOwners: () => Promise.resolve([]),
+    requestCancel: () => Promise.resolve(),
+    listEvents: () => Promise.resolve([]),
+    countQueued: () => Promise.resolve(0),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   }
@@ -33,7 +40,7 @@ export async function engineBench({ quick }: BenchOptions): Promise<BenchRow[]> 
   const executions = quick ? 500 : 10_000
   const total = tasksPerFlow * executions
   const flow = chainFlow(tasksPerFlow, 'nop')
-  const engine = createEngine({ store: nullStore(flow), tasks: createTaskRegistry([defineTask({ name: 'nop', description: 'no-op', run: noop })]) })
+  const engine = createEngine({ store: nullStore(flow), maxConcurrent: Infinity, tasks: createTaskRegistry([defineTask({ name: 'nop', description: 'no-op', run: noop })]) })
 
   const runAll = async (count: number): Promise<void> => {
     for (let i = 0; i < count; i++) await engine.run({ flowId: flow.id })

@@ -24,6 +24,12 @@ export interface ExecutionRecord {
   readonly createdAt: number
   readonly startedAt: number | null
   readonly finishedAt: number | null
+  /** The node holding the execution's lease, or null when nobody does (queued, finished, released). */
+  readonly leaseOwner: string | null
+  /** Someone asked to cancel it while another node held it. */
+  readonly cancelRequested: boolean
+  /** Sequence number of the latest event in its log. */
+  readonly eventSeq: number
 }
 
 export interface TaskRunRecord {
@@ -43,6 +49,39 @@ export interface TaskRunRecord {
   readonly nextTask: string | null
 }
 
+/** What the event log of an execution records, in order. */
+export const EVENT_TYPES = [
+  'execution_queued',
+  'execution_started',
+  'task_started',
+  'task_finished',
+  'routed',
+  'task_interrupted',
+  'execution_resumed',
+  'cancel_requested',
+  'execution_finished',
+] as const
+export type EventType = (typeof EVENT_TYPES)[number]
+
+export interface ExecutionEventRecord {
+  readonly executionId: string
+  /** 1-based and gapless within an execution. */
+  readonly seq: number
+  readonly type: EventType
+  readonly at: number
+  readonly taskName: string | null
+  readonly data: unknown
+}
+
+export interface EventWrite {
+  readonly seq: number
+  readonly type: EventType
+  readonly at: number
+  readonly taskName: string | null
+  /** JSON text, or null. */
+  readonly dataJson: string | null
+}
+
 export interface ExecutionDetail {
   readonly execution: ExecutionRecord
   readonly runs: readonly TaskRunRecord[]
@@ -59,6 +98,8 @@ export interface ExecutionStateWrite {
   readonly startedAt: number | null
   readonly finishedAt: number | null
   readonly updatedAt: number
+  /** Sequence number of the latest event this step writes (or of the latest before it). */
+  readonly eventSeq: number
 }
 
 export interface NewExecution {
@@ -98,10 +139,45 @@ export interface TaskRunFinish {
  */
 export interface StepWrite {
   readonly executionId: string
-  readonly create?: NewExecution
+  /**
+   * The node writing the step. It applies only while that node holds the execution's lease (or,
+   * with `takeover`, while nobody does); otherwise the write fails with LeaseLostError and changes
+   * nothing, so a node whose lease was taken over cannot record anything more.
+   */
+  readonly owner: string
+  /** Take an execution nobody holds (e.g. resuming a failed one) instead of renewing our lease. */
+  readonly takeover?: boolean
+  /** The lease's new expiry (each step renews it), or null to leave the execution unowned (finished or queued). */
+  readonly leaseExpiresAt: number | null
+  readonly create?: NewExecution | undefined
   readonly state: ExecutionStateWrite
+  /** A task run cut off by a crash or a lost lease, recorded as interrupted. */
+  readonly interruptRun?: { readonly seq: number; readonly at: number } | undefined
   readonly finishRun?: TaskRunFinish | undefined
   readonly startRun?: TaskRunStart | undefined
+  readonly events: readonly EventWrite[]
+}
+
+/** A step was refused because another node now holds the execution's lease. */
+export class LeaseLostError extends Error {
+  constructor(readonly executionId: string) {
+    super(`execution "${executionId}" is now held by another node`)
+    this.name = 'LeaseLostError'
+  }
+}
+
+export interface ClaimRequest {
+  readonly owner: string
+  readonly limit: number
+  readonly now: number
+  readonly leaseMs: number
+  /** Owners known to be dead (e.g. a crashed process on this host): their work is taken at once. */
+  readonly deadOwners: readonly string[]
+}
+
+export interface HeartbeatResult {
+  /** Executions this owner holds whose cancellation another node asked for. */
+  readonly cancelRequested: readonly string[]
 }
 
 export interface FlowRecord {
@@ -146,6 +222,29 @@ export interface Store {
   listExecutions(filter: ExecutionFilter): Promise<Page<ExecutionRecord>>
   /** Executions left running or pending, e.g. by a process that crashed. */
   listUnfinished(limit: number): Promise<readonly ExecutionRecord[]>
+  /**
+   * Takes the lease of up to `limit` unfinished executions that nobody holds: queued ones,
+   * those whose lease expired, and those of dead owners. Oldest first; atomic per execution, so
+   * two nodes never claim the same one.
+   */
+  claim(request: ClaimRequest): Promise<readonly ExecutionRecord[]>
+  /** Renews every lease `owner` holds; answers which of them were asked to cancel. */
+  heartbeat(owner: string, now: number, leaseMs: number): Promise<HeartbeatResult>
+  /** Gives up `owner`'s leases so that another node (or the next start) takes the work at once. */
+  release(owner: string): Promise<void>
+  /** Distinct owners holding leases on unfinished executions. */
+  listLeaseOwners(): Promise<readonly string[]>
+  /** Flags an unfinished execution for cancellation by whichever node holds it. */
+  requestCancel(executionId: string): Promise<void>
+  /** The execution's event log after `afterSeq`, in order. */
+  listEvents(executionId: string, afterSeq: number, limit: number): Promise<readonly ExecutionEventRecord[]>
+  /** Executions waiting for a worker. */
+  countQueued(): Promise<number>
+  /**
+   * Calls `listener` when another node may have queued work or asked for a cancellation, so that
+   * idle workers wake at once rather than at their next poll. Optional: polling is the fallback.
+   */
+  subscribeWork?(listener: () => void): () => void
   /** Answers when the database is reachable. */
   ping(): Promise<void>
   close(): Promise<void>

@@ -1,61 +1,103 @@
 import type { Flow } from '../../core/flow-schema.js'
 import { decodeCursor, encodeCursor } from '../sql/cursor.js'
-import type { ExecutionRecord, FlowRecord, Store, TaskRunRecord } from '../store.js'
+import {
+  LeaseLostError,
+  type ExecutionEventRecord,
+  type ExecutionRecord,
+  type FlowRecord,
+  type StepWrite,
+  type Store,
+  type TaskRunRecord,
+} from '../store.js'
+
+interface Row {
+  execution: ExecutionRecord
+  leaseExpiresAt: number | null
+  readonly runs: TaskRunRecord[]
+  readonly events: ExecutionEventRecord[]
+}
+
+const unfinished = (e: ExecutionRecord): boolean => e.status === 'pending' || e.status === 'running'
 
 /**
  * A store that keeps everything in this process's memory and nothing on disk: for tests and
  * throwaway runs. Writes apply at once and return nothing to await.
  */
 export function createMemoryStore(): Store {
-  const executions = new Map<string, ExecutionRecord>()
-  const runs = new Map<string, TaskRunRecord[]>()
+  const rows = new Map<string, Row>()
   const byKey = new Map<string, string>()
   const definitions = new Map<string, Flow>()
   const flows = new Map<string, FlowRecord[]>()
 
+  const apply = (step: StepWrite): void => {
+    const { create, state } = step
+    let row = rows.get(step.executionId)
+    if (create !== undefined) {
+      if (create.idempotencyKey !== null && byKey.has(create.idempotencyKey)) {
+        throw new Error(`idempotency key "${create.idempotencyKey}" is taken`)
+      }
+      if (create.idempotencyKey !== null) byKey.set(create.idempotencyKey, create.id)
+      const execution: ExecutionRecord = {
+        id: create.id,
+        flowId: create.flowId,
+        flowVersion: create.flowVersion,
+        definitionHash: create.definitionHash,
+        input: JSON.parse(create.inputJson) as unknown,
+        idempotencyKey: create.idempotencyKey,
+        createdAt: create.createdAt,
+        ...state,
+        leaseOwner: step.leaseExpiresAt === null ? null : step.owner,
+        cancelRequested: false,
+      }
+      row = { execution, leaseExpiresAt: step.leaseExpiresAt, runs: [], events: [] }
+      rows.set(create.id, row)
+    }
+    if (row === undefined) throw new Error(`no execution "${step.executionId}"`)
+    const holder = step.takeover === true ? null : step.owner
+    if (create === undefined && row.execution.leaseOwner !== holder) throw new LeaseLostError(step.executionId)
+    row.execution = { ...row.execution, ...state, leaseOwner: step.leaseExpiresAt === null ? null : step.owner }
+    row.leaseExpiresAt = step.leaseExpiresAt
+    const runs = row.runs
+    const at = (seq: number): number => runs.findLastIndex((r) => r.seq === seq)
+    if (step.interruptRun !== undefined) {
+      const i = at(step.interruptRun.seq)
+      const run = runs[i]
+      if (run !== undefined) runs[i] = { ...run, status: 'interrupted', finishedAt: step.interruptRun.at }
+    }
+    const finish = step.finishRun
+    if (finish !== undefined) {
+      const i = at(finish.seq)
+      const run = runs[i]
+      if (run !== undefined) {
+        runs[i] = {
+          ...run,
+          status: finish.status,
+          data: finish.dataJson === undefined ? null : JSON.parse(finish.dataJson),
+          error: finish.error,
+          finishedAt: finish.finishedAt,
+          durationMs: finish.durationMs,
+          nextTask: finish.nextTask,
+        }
+      }
+    }
+    if (step.startRun !== undefined) {
+      runs.push({ executionId: step.executionId, ...step.startRun, status: 'running', data: null, error: null, finishedAt: null, durationMs: null, nextTask: null })
+    }
+    for (const e of step.events) {
+      row.events.push({ executionId: step.executionId, seq: e.seq, type: e.type, at: e.at, taskName: e.taskName, data: e.dataJson === null ? null : JSON.parse(e.dataJson) })
+    }
+  }
+
+  const page = <T>(all: readonly T[], limit: number, key: (item: T) => (string | number)[]): { items: T[]; nextCursor: string | null } => {
+    const items = all.slice(0, limit)
+    const last = items.at(-1)
+    return { items, nextCursor: all.length > limit && last !== undefined ? encodeCursor(key(last)) : null }
+  }
+
   return {
     kind: 'memory',
     write(step) {
-      const { create, state, finishRun, startRun } = step
-      let execution = executions.get(step.executionId)
-      if (create !== undefined) {
-        if (create.idempotencyKey !== null) {
-          if (byKey.has(create.idempotencyKey)) throw new Error(`idempotency key "${create.idempotencyKey}" is taken`)
-          byKey.set(create.idempotencyKey, create.id)
-        }
-        execution = {
-          id: create.id,
-          flowId: create.flowId,
-          flowVersion: create.flowVersion,
-          definitionHash: create.definitionHash,
-          input: JSON.parse(create.inputJson),
-          idempotencyKey: create.idempotencyKey,
-          createdAt: create.createdAt,
-          ...state,
-        }
-        runs.set(create.id, [])
-      }
-      if (execution === undefined) throw new Error(`no execution "${step.executionId}"`)
-      executions.set(execution.id, { ...execution, ...state })
-      const list = runs.get(execution.id) ?? []
-      if (finishRun !== undefined) {
-        const index = list.findLastIndex((r) => r.seq === finishRun.seq)
-        const run = list[index]
-        if (run !== undefined) {
-          list[index] = {
-            ...run,
-            status: finishRun.status,
-            data: finishRun.dataJson === undefined ? null : JSON.parse(finishRun.dataJson),
-            error: finishRun.error,
-            finishedAt: finishRun.finishedAt,
-            durationMs: finishRun.durationMs,
-            nextTask: finishRun.nextTask,
-          }
-        }
-      }
-      if (startRun !== undefined) {
-        list.push({ executionId: execution.id, ...startRun, status: 'running', data: null, error: null, finishedAt: null, durationMs: null, nextTask: null })
-      }
+      apply(step)
       return undefined
     },
     putDefinition(hash, flow) {
@@ -73,35 +115,82 @@ export function createMemoryStore(): Store {
     },
     getFlow(id, version) {
       const versions = flows.get(id) ?? []
-      return Promise.resolve(version === undefined ? versions[versions.length - 1] : versions[version - 1])
+      return Promise.resolve(version === undefined ? versions.at(-1) : versions[version - 1])
     },
     listFlows(limit, cursor) {
       const after = cursor === undefined ? undefined : decodeCursor<[string]>(cursor, ['string'])[0]
       const ids = [...flows.keys()].sort().filter((id) => after === undefined || id > after)
-      const items = ids.slice(0, limit).map((id) => (flows.get(id) ?? []).at(-1) as FlowRecord)
-      const last = items.at(-1)
-      return Promise.resolve({ items, nextCursor: ids.length > limit && last !== undefined ? encodeCursor([last.id]) : null })
+      const latest = ids.map((id) => (flows.get(id) ?? []).at(-1)).filter((f): f is FlowRecord => f !== undefined)
+      return Promise.resolve(page(latest, limit, (f) => [f.id]))
     },
     getExecution(id) {
-      const execution = executions.get(id)
-      return Promise.resolve(execution === undefined ? undefined : { execution, runs: [...(runs.get(id) ?? [])] })
+      const row = rows.get(id)
+      return Promise.resolve(row === undefined ? undefined : { execution: row.execution, runs: [...row.runs] })
     },
     findExecutionByIdempotencyKey(key) {
       const id = byKey.get(key)
-      return Promise.resolve(id === undefined ? undefined : executions.get(id))
+      return Promise.resolve(id === undefined ? undefined : rows.get(id)?.execution)
     },
     listExecutions(filter) {
       const after = filter.cursor === undefined ? undefined : decodeCursor<[number, string]>(filter.cursor, ['number', 'string'])
-      const all = [...executions.values()]
+      const all = [...rows.values()]
+        .map((r) => r.execution)
         .filter((e) => (filter.status === undefined || e.status === filter.status) && (filter.flowId === undefined || e.flowId === filter.flowId))
         .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
         .filter((e) => after === undefined || e.createdAt < after[0] || (e.createdAt === after[0] && e.id < after[1]))
-      const items = all.slice(0, filter.limit)
-      const last = items.at(-1)
-      return Promise.resolve({ items, nextCursor: all.length > filter.limit && last !== undefined ? encodeCursor([last.createdAt, last.id]) : null })
+      return Promise.resolve(page(all, filter.limit, (e) => [e.createdAt, e.id]))
     },
     listUnfinished(limit) {
-      return Promise.resolve([...executions.values()].filter((e) => e.status === 'pending' || e.status === 'running').slice(0, limit))
+      return Promise.resolve([...rows.values()].map((r) => r.execution).filter(unfinished).slice(0, limit))
+    },
+    claim({ owner, limit, now, leaseMs, deadOwners }) {
+      const claimed: ExecutionRecord[] = []
+      for (const row of rows.values()) {
+        if (claimed.length >= limit) break
+        const e = row.execution
+        const free = e.leaseOwner === null || (row.leaseExpiresAt ?? 0) < now || deadOwners.includes(e.leaseOwner)
+        if (!unfinished(e) || !free) continue
+        row.execution = { ...e, leaseOwner: owner }
+        row.leaseExpiresAt = now + leaseMs
+        claimed.push(row.execution)
+      }
+      return Promise.resolve(claimed)
+    },
+    heartbeat(owner, now, leaseMs) {
+      const cancelRequested: string[] = []
+      for (const row of rows.values()) {
+        if (row.execution.leaseOwner !== owner || !unfinished(row.execution)) continue
+        row.leaseExpiresAt = now + leaseMs
+        if (row.execution.cancelRequested) cancelRequested.push(row.execution.id)
+      }
+      return Promise.resolve({ cancelRequested })
+    },
+    release(owner) {
+      for (const row of rows.values()) {
+        if (row.execution.leaseOwner === owner) {
+          row.execution = { ...row.execution, leaseOwner: null }
+          row.leaseExpiresAt = null
+        }
+      }
+      return Promise.resolve()
+    },
+    listLeaseOwners() {
+      const owners = new Set<string>()
+      for (const row of rows.values()) if (unfinished(row.execution) && row.execution.leaseOwner !== null) owners.add(row.execution.leaseOwner)
+      return Promise.resolve([...owners])
+    },
+    requestCancel(id) {
+      const row = rows.get(id)
+      if (row !== undefined && unfinished(row.execution)) row.execution = { ...row.execution, cancelRequested: true }
+      return Promise.resolve()
+    },
+    listEvents(id, afterSeq, limit) {
+      return Promise.resolve((rows.get(id)?.events ?? []).filter((e) => e.seq > afterSeq).slice(0, limit))
+    },
+    countQueued() {
+      let n = 0
+      for (const row of rows.values()) if (row.execution.status === 'pending' && row.execution.leaseOwner === null) n++
+      return Promise.resolve(n)
     },
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),

@@ -1,7 +1,7 @@
 import type { ExecutionError, ExecutionStatus } from '../../core/advance.js'
 import type { TaskFailure } from '../../core/task-result.js'
-import type { ExecutionRecord, StepWrite, TaskRunRecord, TaskRunStatus } from '../store.js'
-import type { ExecutionsTable, TaskRunsTable } from './schema.js'
+import type { EventType, EventWrite, ExecutionEventRecord, ExecutionRecord, StepWrite, TaskRunRecord, TaskRunStatus } from '../store.js'
+import type { ExecutionEventsTable, ExecutionsTable, TaskRunsTable } from './schema.js'
 
 /** Numbers come back as strings from PostgreSQL's bigint; both drivers' rows pass through here. */
 const num = (value: number | string): number => (typeof value === 'number' ? value : Number(value))
@@ -27,6 +27,20 @@ export function executionFromRow(row: Row<ExecutionsTable>): ExecutionRecord {
     createdAt: num(row.created_at),
     startedAt: numOrNull(row.started_at),
     finishedAt: numOrNull(row.finished_at),
+    leaseOwner: row.lease_owner,
+    cancelRequested: num(row.cancel_requested) !== 0,
+    eventSeq: num(row.event_seq),
+  }
+}
+
+export function eventFromRow(row: Row<ExecutionEventsTable>): ExecutionEventRecord {
+  return {
+    executionId: row.execution_id,
+    seq: num(row.seq),
+    type: row.type as EventType,
+    at: num(row.at),
+    taskName: row.task_name,
+    data: json(row.data),
   }
 }
 
@@ -51,6 +65,9 @@ type Field = (step: StepWrite) => unknown
 
 const stateFields: Record<string, Field> = {
   id: (w) => w.executionId,
+  owner: (w) => w.owner,
+  lease_owner: (w) => (w.leaseExpiresAt === null ? null : w.owner),
+  lease_expires_at: (w) => w.leaseExpiresAt,
   status: (w) => w.state.status,
   current_task: (w) => w.state.currentTask,
   steps: (w) => w.state.steps,
@@ -60,6 +77,7 @@ const stateFields: Record<string, Field> = {
   started_at: (w) => w.state.startedAt,
   finished_at: (w) => w.state.finishedAt,
   updated_at: (w) => w.state.updatedAt,
+  event_seq: (w) => w.state.eventSeq,
 }
 
 /**
@@ -87,6 +105,12 @@ export const STEP_FIELDS = {
     duration_ms: (w) => w.finishRun?.durationMs,
     next_task: (w) => w.finishRun?.nextTask,
   },
+  interruptRun: {
+    execution_id: (w) => w.executionId,
+    seq: (w) => w.interruptRun?.seq,
+    finished_at: (w) => w.interruptRun?.at,
+    status: () => 'interrupted',
+  },
   startRun: {
     execution_id: (w) => w.executionId,
     seq: (w) => w.startRun?.seq,
@@ -97,6 +121,16 @@ export const STEP_FIELDS = {
     started_at: (w) => w.startRun?.startedAt,
   },
 } satisfies Record<string, Record<string, Field>>
+
+/** Event columns, read from one event of a step. */
+export const EVENT_FIELDS: Record<string, (event: EventWrite, step: StepWrite) => unknown> = {
+  execution_id: (_e, w) => w.executionId,
+  seq: (e) => e.seq,
+  type: (e) => e.type,
+  at: (e) => e.at,
+  task_name: (e) => e.taskName,
+  data: (e) => e.dataJson,
+}
 
 /** A function that fills a statement's parameters, in placeholder order, from a step. */
 export function binder(order: readonly string[], fields: Record<string, Field>): (step: StepWrite) => unknown[] {

@@ -18,6 +18,17 @@ export interface ExecutionsTable {
   updated_at: number
   lease_owner: string | null
   lease_expires_at: number | null
+  cancel_requested: number
+  event_seq: number
+}
+
+export interface ExecutionEventsTable {
+  execution_id: string
+  seq: number
+  type: string
+  at: number
+  task_name: string | null
+  data: string | null
 }
 
 export interface TaskRunsTable {
@@ -53,4 +64,5 @@ export interface Database {
   task_runs: TaskRunsTable
   flow_definitions: DefinitionsTable
   flows: FlowsTable
+  execution_events: ExecutionEventsTable
 }

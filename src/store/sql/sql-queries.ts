@@ -1,8 +1,8 @@
 import { sql, type CompiledQuery, type Kysely } from 'kysely'
 import type { Flow } from '../../core/flow-schema.js'
-import type { ExecutionDetail, ExecutionFilter, ExecutionRecord, FlowRecord, Page } from '../store.js'
+import type { ClaimRequest, ExecutionDetail, ExecutionEventRecord, ExecutionFilter, ExecutionRecord, FlowRecord, HeartbeatResult, Page } from '../store.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
-import { executionFromRow, taskRunFromRow } from './rows.js'
+import { eventFromRow, executionFromRow, taskRunFromRow } from './rows.js'
 import type { Database } from './schema.js'
 
 /** A statement compiled once for the dialect, with the column name behind each placeholder. */
@@ -31,20 +31,47 @@ function named(names: readonly string[]): never {
 /** A placeholder for one named value in a where clause. */
 const param = (name: string): never => `${SENTINEL}${name}` as never
 
-const STATE_COLUMNS = ['status', 'current_task', 'steps', 'step_base', 'failed_task', 'error', 'started_at', 'finished_at', 'updated_at'] as const
+const STATE_COLUMNS = ['status', 'current_task', 'steps', 'step_base', 'failed_task', 'error', 'started_at', 'finished_at', 'updated_at', 'lease_expires_at', 'event_seq'] as const
 
 /** The hot-path writes of one step, compiled once per dialect from the query builder. */
 export function prepareStepWrites(db: Kysely<Database>): {
   insertExecution: PreparedWrite
   updateExecution: PreparedWrite
+  takeoverExecution: PreparedWrite
+  interruptRun: PreparedWrite
   finishRun: PreparedWrite
   startRun: PreparedWrite
+  insertEvent: PreparedWrite
 } {
   return {
     insertExecution: prepare(
-      db.insertInto('executions').values(named(['id', 'flow_id', 'flow_version', 'definition_hash', 'input', 'idempotency_key', 'created_at', ...STATE_COLUMNS])),
+      db
+        .insertInto('executions')
+        .values(named(['id', 'flow_id', 'flow_version', 'definition_hash', 'input', 'idempotency_key', 'created_at', 'lease_owner', ...STATE_COLUMNS])),
     ),
-    updateExecution: prepare(db.updateTable('executions').set(named(STATE_COLUMNS)).where('id', '=', param('id'))),
+    // Fenced: a node that lost the lease changes nothing (0 rows), and must stop.
+    updateExecution: prepare(
+      db
+        .updateTable('executions')
+        .set(named([...STATE_COLUMNS, 'lease_owner']))
+        .where('id', '=', param('id'))
+        .where('lease_owner', '=', param('owner')),
+    ),
+    takeoverExecution: prepare(
+      db
+        .updateTable('executions')
+        .set(named([...STATE_COLUMNS, 'lease_owner']))
+        .where('id', '=', param('id'))
+        .where('lease_owner', 'is', null),
+    ),
+    interruptRun: prepare(
+      db
+        .updateTable('task_runs')
+        .set(named(['status', 'finished_at']))
+        .where('execution_id', '=', param('execution_id'))
+        .where('seq', '=', param('seq')),
+    ),
+    insertEvent: prepare(db.insertInto('execution_events').values(named(['execution_id', 'seq', 'type', 'at', 'task_name', 'data']))),
     finishRun: prepare(
       db
         .updateTable('task_runs')
@@ -59,7 +86,14 @@ export function prepareStepWrites(db: Kysely<Database>): {
 }
 
 /** The reads and the flow registry, written once with the query builder for every SQL dialect. */
-export function createSqlQueries(db: Kysely<Database>): {
+export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): {
+  claim: (request: ClaimRequest) => Promise<readonly ExecutionRecord[]>
+  heartbeat: (owner: string, now: number, leaseMs: number) => Promise<HeartbeatResult>
+  release: (owner: string) => Promise<void>
+  listLeaseOwners: () => Promise<readonly string[]>
+  requestCancel: (executionId: string) => Promise<void>
+  listEvents: (executionId: string, afterSeq: number, limit: number) => Promise<readonly ExecutionEventRecord[]>
+  countQueued: () => Promise<number>
   putDefinition: (hash: string, flow: Flow, at: number) => Promise<void>
   getDefinition: (hash: string) => Promise<Flow | undefined>
   registerFlow: (hash: string, flow: Flow, at: number) => Promise<FlowRecord>
@@ -92,7 +126,79 @@ export function createSqlQueries(db: Kysely<Database>): {
       .execute()
   }
 
+  const unfinished = ['pending', 'running']
   return {
+    async claim({ owner, limit, now, leaseMs, deadOwners }) {
+      if (limit <= 0) return []
+      const candidates = db
+        .selectFrom('executions')
+        .select('id')
+        .where('status', 'in', unfinished)
+        .where((eb) =>
+          eb.or([
+            eb('lease_owner', 'is', null),
+            eb('lease_expires_at', '<', now),
+            ...(deadOwners.length > 0 ? [eb('lease_owner', 'in', deadOwners)] : []),
+          ]),
+        )
+        .orderBy('created_at')
+        .limit(limit)
+        // On PostgreSQL, rows another node is claiming right now are skipped, not waited for.
+        .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked())
+      const rows = await db
+        .updateTable('executions')
+        .set({ lease_owner: owner, lease_expires_at: now + leaseMs })
+        .where('id', 'in', candidates)
+        .returningAll()
+        .execute()
+      return rows.map(executionFromRow).sort((a, b) => a.createdAt - b.createdAt)
+    },
+    async heartbeat(owner, now, leaseMs) {
+      const rows = await db
+        .updateTable('executions')
+        .set({ lease_expires_at: now + leaseMs })
+        .where('lease_owner', '=', owner)
+        .where('status', 'in', unfinished)
+        .returning(['id', 'cancel_requested'])
+        .execute()
+      return { cancelRequested: rows.filter((r) => Number(r.cancel_requested) !== 0).map((r) => r.id) }
+    },
+    async release(owner) {
+      await db.updateTable('executions').set({ lease_owner: null, lease_expires_at: null }).where('lease_owner', '=', owner).execute()
+    },
+    async listLeaseOwners() {
+      const rows = await db
+        .selectFrom('executions')
+        .select('lease_owner')
+        .distinct()
+        .where('status', 'in', unfinished)
+        .where('lease_owner', 'is not', null)
+        .execute()
+      return rows.map((r) => r.lease_owner).filter((o): o is string => o !== null)
+    },
+    async requestCancel(executionId) {
+      await db.updateTable('executions').set({ cancel_requested: 1 }).where('id', '=', executionId).where('status', 'in', unfinished).execute()
+    },
+    async listEvents(executionId, afterSeq, limit) {
+      const rows = await db
+        .selectFrom('execution_events')
+        .selectAll()
+        .where('execution_id', '=', executionId)
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute()
+      return rows.map(eventFromRow)
+    },
+    async countQueued() {
+      const row = await db
+        .selectFrom('executions')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('status', '=', 'pending')
+        .where('lease_owner', 'is', null)
+        .executeTakeFirst()
+      return Number(row?.n ?? 0)
+    },
     putDefinition,
     async getDefinition(hash) {
       const row = await db.selectFrom('flow_definitions').select('definition').where('hash', '=', hash).executeTakeFirst()

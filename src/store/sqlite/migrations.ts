@@ -34,8 +34,12 @@ export const sqliteMigrations: Record<string, Migration> = {
         finished_at integer,
         updated_at integer not null,
         lease_owner text,
-        lease_expires_at integer
+        lease_expires_at integer,
+        cancel_requested integer not null default 0,
+        event_seq integer not null default 0
       )`.execute(db)
+      // Claims scan only unfinished executions, which stay few however long the history grows.
+      await sql`create index executions_unfinished on executions (created_at) where status in ('pending', 'running')`.execute(db)
       await sql`create index executions_created on executions (created_at desc, id desc)`.execute(db)
       await sql`create index executions_status_created on executions (status, created_at desc, id desc)`.execute(db)
       await sql`create index executions_flow_created on executions (flow_id, created_at desc, id desc)`.execute(db)
@@ -52,6 +56,15 @@ export const sqliteMigrations: Record<string, Migration> = {
         finished_at integer,
         duration_ms real,
         next_task text,
+        primary key (execution_id, seq)
+      ) without rowid`.execute(db)
+      await sql`create table execution_events (
+        execution_id text not null references executions(id),
+        seq integer not null,
+        type text not null,
+        at integer not null,
+        task_name text,
+        data text,
         primary key (execution_id, seq)
       ) without rowid`.execute(db)
     },

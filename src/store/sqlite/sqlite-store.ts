@@ -4,9 +4,9 @@ import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely'
 import { FlowManagerError } from '../../core/errors.js'
 import { createSqlQueries, prepareStepWrites } from '../sql/sql-queries.js'
-import { binder, STEP_FIELDS } from '../sql/rows.js'
+import { binder, EVENT_FIELDS, STEP_FIELDS } from '../sql/rows.js'
 import type { Database } from '../sql/schema.js'
-import type { StepWrite, Store } from '../store.js'
+import { LeaseLostError, type StepWrite, type Store } from '../store.js'
 import { sqliteMigrations } from './migrations.js'
 
 export interface SqliteStoreOptions {
@@ -48,24 +48,36 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   await migrate(db)
 
   const writes = prepareStepWrites(db)
-  const insertExecution = database.prepare(writes.insertExecution.sql)
-  const updateExecution = database.prepare(writes.updateExecution.sql)
-  const finishRun = database.prepare(writes.finishRun.sql)
-  const startRun = database.prepare(writes.startRun.sql)
-  const bindInsert = binder(writes.insertExecution.order, STEP_FIELDS.insertExecution)
-  const bindUpdate = binder(writes.updateExecution.order, STEP_FIELDS.updateExecution)
-  const bindFinish = binder(writes.finishRun.order, STEP_FIELDS.finishRun)
-  const bindStart = binder(writes.startRun.order, STEP_FIELDS.startRun)
-  const apply = (step: StepWrite): void => {
-    if (step.finishRun !== undefined) finishRun.run(bindFinish(step))
-    if (step.create !== undefined) insertExecution.run(bindInsert(step))
-    else updateExecution.run(bindUpdate(step))
-    if (step.startRun !== undefined) startRun.run(bindStart(step))
+  const statement = (name: keyof typeof writes, fields: Parameters<typeof binder>[1]) => {
+    const prepared = database.prepare(writes[name].sql)
+    const bind = binder(writes[name].order, fields)
+    return (step: StepWrite) => prepared.run(bind(step))
   }
-  const applyAll = database.transaction((batch: readonly Pending[]) => {
-    for (const pending of batch) apply(pending.step)
-  })
+  const insertExecution = statement('insertExecution', STEP_FIELDS.insertExecution)
+  const updateExecution = statement('updateExecution', STEP_FIELDS.updateExecution)
+  const takeoverExecution = statement('takeoverExecution', STEP_FIELDS.updateExecution)
+  const interruptRun = statement('interruptRun', STEP_FIELDS.interruptRun)
+  const finishRun = statement('finishRun', STEP_FIELDS.finishRun)
+  const startRun = statement('startRun', STEP_FIELDS.startRun)
+  const insertEvent = database.prepare(writes.insertEvent.sql)
+  const eventFields = writes.insertEvent.order.map((name) => EVENT_FIELDS[name] as NonNullable<(typeof EVENT_FIELDS)[string]>)
+
+  /** Applies one step; the execution row goes first so that a fenced-out step writes nothing. */
+  const apply = (step: StepWrite): boolean => {
+    if (step.create !== undefined) insertExecution(step)
+    else if ((step.takeover === true ? takeoverExecution(step) : updateExecution(step)).changes === 0) return false
+    if (step.interruptRun !== undefined) interruptRun(step)
+    if (step.finishRun !== undefined) finishRun(step)
+    if (step.startRun !== undefined) startRun(step)
+    for (const event of step.events) insertEvent.run(eventFields.map((field) => field(event, step) ?? null))
+    return true
+  }
+  const applyAll = database.transaction((batch: readonly Pending[]) => batch.map((pending) => apply(pending.step)))
   const applyOne = database.transaction((step: StepWrite) => apply(step))
+  const settle = (pending: Pending, applied: boolean): void => {
+    if (applied) pending.resolve()
+    else pending.reject(new LeaseLostError(pending.step.executionId))
+  }
 
   const maxBatch = options.maxBatch ?? 512
   let queue: Pending[] = []
@@ -76,22 +88,24 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     const batch = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue
     if (batch === queue) queue = []
     if (queue.length > 0) schedule()
+    let applied: boolean[]
     try {
-      applyAll(batch)
+      applied = applyAll(batch)
     } catch {
       // One bad step must not fail the others: retry each in a transaction of its own.
       for (const pending of batch) {
+        let ok: boolean
         try {
-          applyOne(pending.step)
+          ok = applyOne(pending.step)
         } catch (error) {
           pending.reject(error)
           continue
         }
-        pending.resolve()
+        settle(pending, ok)
       }
       return
     }
-    for (const pending of batch) pending.resolve()
+    batch.forEach((pending, i) => settle(pending, applied[i] === true))
   }
   const schedule = (): void => {
     if (!scheduled) {
@@ -100,7 +114,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     }
   }
 
-  const queries = createSqlQueries(db)
+  const queries = createSqlQueries(db, 'sqlite')
   return {
     kind: 'sqlite',
     database,
@@ -120,6 +134,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     findExecutionByIdempotencyKey: queries.findExecutionByIdempotencyKey,
     listExecutions: queries.listExecutions,
     listUnfinished: queries.listUnfinished,
+    claim: queries.claim,
+    heartbeat: queries.heartbeat,
+    release: queries.release,
+    listLeaseOwners: queries.listLeaseOwners,
+    requestCancel: queries.requestCancel,
+    listEvents: queries.listEvents,
+    countQueued: queries.countQueued,
     ping: queries.ping,
     async close() {
       if (closed) return
