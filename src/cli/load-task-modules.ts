@@ -1,0 +1,98 @@
+import { stat } from 'node:fs/promises'
+import { extname, isAbsolute, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { FlowManagerError } from '../core/errors.js'
+import { builtinTasks } from '../tasks/builtin-tasks.js'
+import { createTaskRegistry, type TaskRegistry, type TaskType } from '../tasks/define-task.js'
+import { fsReason } from './read-json.js'
+
+const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx'])
+
+/**
+ * Builds the registry a command runs with: the built-in task types plus those of each user
+ * module (SPEC §6), in order. A name defined twice is an error that names both origins.
+ */
+export async function loadTaskRegistry(modules: readonly string[], cwd: string): Promise<TaskRegistry> {
+  const origin = new Map<string, string>(builtinTasks.map((t) => [t.name, 'the built-in task types']))
+  const all: TaskType[] = [...builtinTasks]
+  for (const specifier of modules) {
+    for (const type of await loadTaskModule(specifier, cwd)) {
+      const first = origin.get(type.name)
+      if (first !== undefined) {
+        throw new FlowManagerError('TASK_TYPE_DUPLICATE', `task module ${specifier} defines task type "${type.name}", which ${first} already define${first.startsWith('the ') ? '' : 's'}`)
+      }
+      origin.set(type.name, specifier)
+      all.push(type)
+    }
+  }
+  return createTaskRegistry(all)
+}
+
+/** Splits FLOW_MANAGER_TASKS ("a.ts, b.js") into module names. */
+export function taskModulesFromEnv(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+}
+
+/**
+ * Imports one task module. TypeScript goes through tsx, so users need no build step; plain
+ * JavaScript through Node's own import(). A bare name (no path, no extension) is a package,
+ * resolved from the working directory.
+ */
+export async function loadTaskModule(specifier: string, cwd: string): Promise<readonly TaskType[]> {
+  const fail = (why: string, cause?: unknown): FlowManagerError =>
+    new FlowManagerError('TASK_MODULE_INVALID', `task module ${specifier}: ${why}`, cause === undefined ? {} : { cause })
+  const path = resolve(cwd, specifier)
+  const isPath = specifier.startsWith('.') || isAbsolute(specifier) || extname(specifier) !== ''
+  if (isPath) {
+    try {
+      if (!(await stat(path)).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' })
+    } catch (error) {
+      throw new FlowManagerError('FILE_NOT_FOUND', `cannot load task module ${specifier}: ${fsReason(error)}`, { cause: error })
+    }
+  }
+  let exports: Record<string, unknown>
+  try {
+    exports = (await importModule(isPath ? pathToFileURL(path).href : specifier, isPath && TYPESCRIPT.has(extname(path)), cwd)) as Record<string, unknown>
+  } catch (error) {
+    throw fail(`cannot be loaded: ${firstLine(error)}`, error)
+  }
+  const [where, list] = Array.isArray(exports.default)
+    ? ['the default export', exports.default as unknown[]]
+    : Array.isArray(exports.tasks)
+      ? ['the export "tasks"', exports.tasks as unknown[]]
+      : [undefined, undefined]
+  if (list === undefined) {
+    const found = exports.default === undefined ? 'it has no default export' : `its default export is ${describe(exports.default)}`
+    throw fail(`expected a list of task types as the default export (export default [defineTask({...})]) or as "export const tasks", but ${found}`)
+  }
+  list.forEach((item, i) => {
+    if (!isTaskType(item)) throw fail(`item ${i} of ${where} is ${describe(item)}, not a task type made with defineTask`)
+  })
+  return list as TaskType[]
+}
+
+async function importModule(url: string, typescript: boolean, cwd: string): Promise<unknown> {
+  if (!typescript && url.startsWith('file:')) return import(url)
+  // Loaded only when needed: tsx registers a loader, which plain JavaScript modules do without.
+  const { tsImport } = await import('tsx/esm/api')
+  return tsImport(url, pathToFileURL(resolve(cwd, 'noop.js')).href)
+}
+
+function isTaskType(value: unknown): value is TaskType {
+  if (typeof value !== 'object' || value === null) return false
+  const t = value as Partial<TaskType>
+  return typeof t.name === 'string' && t.name !== '' && typeof t.run === 'function'
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'function') return 'a function'
+  if (typeof value === 'object') return isTaskType(value) ? `a single task type ("${value.name}"; wrap it in a list)` : 'an object'
+  return `a ${typeof value}`
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.split('\n')[0] ?? message
+}
