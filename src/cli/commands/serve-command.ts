@@ -1,0 +1,66 @@
+import { pino } from 'pino'
+import { FlowManagerError, isFlowManagerError } from '../../core/errors.js'
+import { createEngine } from '../../engine/engine.js'
+import { parseApiKeys } from '../../http/auth.js'
+import { startServer, type RunningServer } from '../../http/server.js'
+import { openStore } from '../../store/open-store.js'
+import type { CliIo } from '../cli-io.js'
+import { EXIT } from '../exit-codes.js'
+import { loadTaskRegistry } from '../load-task-modules.js'
+import { databaseUrl, logLevel, nonEmpty, port } from '../settings.js'
+
+export interface ServeOptions {
+  readonly port?: string
+  readonly host?: string
+  readonly db?: string
+  readonly tasks: readonly string[]
+}
+
+export const DEFAULT_PORT = '8000'
+export const DEFAULT_HOST = '127.0.0.1'
+
+/**
+ * Serves the HTTP API until `io.signal` aborts (SIGTERM/SIGINT in a real process), then stops
+ * taking requests, lets running work finish within the server's grace period, and closes the
+ * database. Logs are pino JSON on stdout, as log collectors expect from a service.
+ */
+export async function serveCommand(options: ServeOptions, io: CliIo): Promise<number> {
+  const envPort = nonEmpty(io.env.PORT)
+  const listenPort = options.port !== undefined ? port(options.port, '--port') : port(envPort ?? DEFAULT_PORT, 'PORT')
+  const host = options.host ?? nonEmpty(io.env.HOST) ?? DEFAULT_HOST
+  const level = logLevel(io.env, 'info')
+  // API keys come from io.env like every other setting (startServer would read process.env).
+  const app = { apiKeys: parseApiKeys(io.env.FLOW_MANAGER_API_KEYS) }
+  const tasks = await loadTaskRegistry(options.tasks, io.cwd)
+  const logger = pino({ level }, { write: (text: string) => io.stdout.write(text) })
+  const store = await openStore(databaseUrl(options.db, io))
+  let server: RunningServer | undefined
+  const engine = createEngine({ store, tasks, logger })
+  try {
+    try {
+      server = await startServer({ engine, host, port: listenPort, logger, app })
+    } catch (error) {
+      if (isFlowManagerError(error)) throw error
+      const why = error instanceof Error ? error.message : String(error)
+      throw new FlowManagerError('INTERNAL', `cannot start the HTTP server on ${host}:${listenPort}: ${why}`, { cause: error })
+    }
+    logger.info({ url: server.url, tasks: tasks.names(), auth: app.apiKeys.length > 0 }, `Flow Manager listening on ${server.url}`)
+    await aborted(io.signal)
+    logger.info('shutting down: finishing requests and running task runs')
+    await server.close()
+    return EXIT.ok
+  } finally {
+    // server.close() closes the engine; without a server nothing else will.
+    if (server === undefined) await engine.close({ graceMs: 0 })
+    await store.close()
+  }
+}
+
+/** Settles when the signal aborts; never without one (the open server keeps the process alive). */
+function aborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal === undefined) return
+    if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+}

@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError, Option } from 'commander'
+import { isFlowManagerError } from '../core/errors.js'
+import { GRAPH_FORMATS, type GraphFormat } from '../core/graph.js'
+import { colorsFor, line, type CliIo } from './cli-io.js'
+import { graphCommand } from './commands/graph-command.js'
+import { writeIssues } from './commands/flow-file.js'
+import { runCommand, type RunOptions } from './commands/run-command.js'
+import { DEFAULT_HOST, DEFAULT_PORT, serveCommand, type ServeOptions } from './commands/serve-command.js'
+import { validateCommand, type ValidateOptions } from './commands/validate-command.js'
+import { EXIT, UsageError, exitCodeFor } from './exit-codes.js'
+import { taskModulesFromEnv } from './load-task-modules.js'
+
+export type { CliIo } from './cli-io.js'
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value]
+const TASKS_HELP = 'load task types from a module (.ts or .js; repeatable; default: $FLOW_MANAGER_TASKS)'
+const DB_HELP = 'database URL: sqlite:PATH, sqlite::memory: or postgres://… (default: $DATABASE_URL or sqlite:./data/flow-manager.db)'
+
+/**
+ * The `flow-manager` command line. Returns the exit code instead of exiting, and touches the
+ * process only through `io`, so tests drive it exactly as a user would.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = EXIT.ok
+  const done = (code: number): void => {
+    exitCode = code
+  }
+  try {
+    await buildProgram(io, done).parseAsync([...argv], { from: 'user' })
+    return exitCode
+  } catch (error) {
+    // Commander has already printed its own message (or the help) through configureOutput.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage
+    reportError(error, io)
+    return exitCodeFor(error)
+  }
+}
+
+/** One line on stderr, never a stack trace (unless FLOW_MANAGER_DEBUG asks for one). */
+function reportError(error: unknown, io: CliIo): void {
+  const c = colorsFor(io.stderr, io.env)
+  const known = isFlowManagerError(error) || error instanceof UsageError
+  const message = error instanceof Error ? error.message : String(error)
+  line(io.stderr, `${c.red('flow-manager:')} ${known ? message : `unexpected error: ${message}`}`)
+  if (isFlowManagerError(error) && error.issues.length > 0) writeIssues(io.stderr, c, error.issues, [])
+  if (io.env.FLOW_MANAGER_DEBUG !== undefined && error instanceof Error && error.stack !== undefined) line(io.stderr, c.dim(error.stack))
+}
+
+function buildProgram(io: CliIo, done: (code: number) => void): Command {
+  const err = colorsFor(io.stderr, io.env)
+  const tasksFrom = (option: readonly string[]): readonly string[] => (option.length > 0 ? option : taskModulesFromEnv(io.env.FLOW_MANAGER_TASKS))
+  const program = new Command('flow-manager')
+    .description('Flow Manager: run, check and serve JSON-defined workflows.')
+    .version(packageVersion(), '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(`${err.red('flow-manager:')} ${text.replace(/^error: /, '')}`),
+      getOutHasColors: () => colorsFor(io.stdout, io.env).isColorSupported,
+      getErrHasColors: () => err.isColorSupported,
+    })
+    .showSuggestionAfterError(true)
+    .addHelpText('after', `
+Exit codes: 0 success, 1 the execution failed or was cancelled, 2 invalid flow or bad usage.
+
+Examples:
+  $ flow-manager run examples/seed-flow.json
+  $ flow-manager run examples/seed-flow.json --input '{"fail": ["task2"]}' --json
+  $ flow-manager validate my-flow.json --tasks ./my-tasks.ts
+  $ flow-manager graph examples/seed-flow.json --format dot | dot -Tsvg > flow.svg
+  $ flow-manager serve --port 8000 --db sqlite:./data/flow-manager.db`)
+
+  program
+    .command('run')
+    .description('run a flow in this process and show each task as it runs')
+    .argument('<flow>', 'flow definition file (JSON)')
+    .option('--input <json>', 'execution input as JSON (default {})')
+    .option('--input-file <path>', 'read the execution input from a JSON file')
+    .option('--db <url>', DB_HELP)
+    .option('--tasks <module>', TASKS_HELP, collect, [])
+    .option('--json', 'print only the finished execution as JSON (SPEC §3) on stdout')
+    .addHelpText('after', `
+Exit codes: 0 completed, 1 failed or cancelled (Ctrl-C cancels), 2 invalid flow or bad usage.
+Task logs go to stderr as JSON at LOG_LEVEL (default warn).
+
+Examples:
+  $ flow-manager run examples/seed-flow.json --db sqlite::memory:
+  $ flow-manager run examples/seed-flow.json --input '{"fail": ["task2"]}'
+  $ flow-manager run examples/custom-flow.json --tasks examples/custom-tasks.ts
+  $ flow-manager run flow.json --input-file input.json --json | jq .status`)
+    .action(async (flow: string, options: RunOptions) => {
+      done(await runCommand(flow, { ...options, tasks: tasksFrom(options.tasks) }, io))
+    })
+
+  program
+    .command('validate')
+    .description('check a flow and print every problem with its JSON-pointer path')
+    .argument('<flow>', 'flow definition file (JSON)')
+    .option('--tasks <module>', TASKS_HELP, collect, [])
+    .option('--json', 'print {valid, errors, warnings} as JSON')
+    .addHelpText('after', `
+Exit codes: 0 valid (warnings allowed), 2 invalid.
+
+Examples:
+  $ flow-manager validate examples/seed-flow.json
+  $ flow-manager validate my-flow.json --tasks ./my-tasks.ts --json`)
+    .action(async (flow: string, options: ValidateOptions) => {
+      done(await validateCommand(flow, { ...options, tasks: tasksFrom(options.tasks) }, io))
+    })
+
+  program
+    .command('graph')
+    .description('draw a flow as a Mermaid flowchart or a Graphviz DOT graph')
+    .argument('<flow>', 'flow definition file (JSON)')
+    .addOption(new Option('--format <format>', 'output format').choices(GRAPH_FORMATS).default('mermaid'))
+    .addHelpText('after', `
+Examples:
+  $ flow-manager graph examples/seed-flow.json > flow.mmd
+  $ flow-manager graph examples/seed-flow.json --format dot | dot -Tpng > flow.png`)
+    .action(async (flow: string, options: { format: GraphFormat }) => {
+      done(await graphCommand(flow, options.format, io))
+    })
+
+  program
+    .command('serve')
+    .description('serve the HTTP API (stops gracefully on SIGTERM or Ctrl-C)')
+    .option('--port <port>', `port to listen on (default: $PORT or ${DEFAULT_PORT})`)
+    .option('--host <host>', `address to listen on (default: $HOST or ${DEFAULT_HOST})`)
+    .option('--db <url>', DB_HELP)
+    .option('--tasks <module>', TASKS_HELP, collect, [])
+    .addHelpText('after', `
+Environment: PORT, HOST, DATABASE_URL, LOG_LEVEL (default info), FLOW_MANAGER_TASKS (comma-separated),
+FLOW_MANAGER_API_KEYS (comma-separated; when set, requests need "Authorization: Bearer KEY").
+
+Examples:
+  $ flow-manager serve
+  $ PORT=9000 LOG_LEVEL=debug flow-manager serve --tasks ./my-tasks.ts`)
+    .action(async (options: ServeOptions) => {
+      done(await serveCommand({ ...options, tasks: tasksFrom(options.tasks) }, io))
+    })
+
+  program
+    .command('worker')
+    .description('execute queued work without serving HTTP (not available in this version yet)')
+    .option('--db <url>', DB_HELP)
+    .action(() => {
+      throw new UsageError('the worker command is not available in this version yet; "flow-manager serve" executes work itself')
+    })
+
+  return program
+}
+
+/** Read at run time from the package's own package.json: two levels up from src/cli and from dist/cli alike. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0'
+}
