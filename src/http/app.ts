@@ -94,10 +94,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const metrics = options.metrics === false ? undefined : registerMetrics(app, engine)
 
   const openStreams = new Set<() => void>()
+  let closing = false
   app.addHook('preClose', (done) => {
+    closing = true
     // Event streams never end on their own; shutdown ends them so that draining can finish.
     for (const end of [...openStreams]) end()
     done()
+  })
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    // A keep-alive connection answered during shutdown would otherwise hold the server open
+    // until it idles out.
+    if (closing) reply.header('connection', 'close')
+    done(null, payload)
   })
 
   const defaultWaitMs = options.defaultWaitMs ?? 30_000

@@ -34,7 +34,7 @@ describe('API keys', () => {
     expect(closed.length).toBeGreaterThan(20)
     for (const route of closed) {
       const url = concrete(route.url)
-      const method = route.method as 'GET'
+      const method = route.method as 'GET' | 'HEAD'
       const missing = await t.app.inject({ method, url })
       expect({ route, status: missing.statusCode }).toEqual({ route, status: 401 })
       if (method !== 'HEAD') expectProblem(missing, 401, 'UNAUTHORIZED')

@@ -73,7 +73,7 @@ describe('POST /api/v1/executions', () => {
 
   it('answers 400 with JSON pointers when the body mixes flow and flow_id or has unknown keys', async () => {
     const both = expectProblem(await post('/api/v1/executions', { flow: SEED, flow_id: 'x' }), 400, 'REQUEST_INVALID')
-    expect(both.errors[0].path).toBe('/flow_id')
+    expect(both.errors[0]?.path).toBe('/flow_id')
     const unknown = expectProblem(await post('/api/v1/executions', { flow: SEED, wiat: false }), 400, 'REQUEST_INVALID')
     expect(unknown.errors).toEqual([{ code: 'UNKNOWN_KEY', path: '/wiat', message: 'unknown key "wiat"' }])
     const neither = expectProblem(await post('/api/v1/executions', {}), 400, 'REQUEST_INVALID')
@@ -94,9 +94,9 @@ describe('GET /api/v1/executions', () => {
       const seen: string[] = []
       let cursor: string | null = null
       do {
-        const page: any = (await local.app.inject({ url: `/api/v1/executions?limit=2${cursor === null ? '' : `&cursor=${cursor}`}` })).json()
+        const page: { items: { execution_id: string }[]; next_cursor: string | null } = (await local.app.inject({ url: `/api/v1/executions?limit=2${cursor === null ? '' : `&cursor=${cursor}`}` })).json()
         expect(page.items.length).toBeLessThanOrEqual(2)
-        seen.push(...page.items.map((e: { execution_id: string }) => e.execution_id))
+        seen.push(...page.items.map((e) => e.execution_id))
         cursor = page.next_cursor
       } while (cursor !== null)
       expect(seen).toEqual([...ids].reverse())

@@ -57,10 +57,19 @@ export async function createTestApp(options: Omit<BuildAppOptions, 'engine'> = {
   }
 }
 
+export interface ProblemBody {
+  readonly type: string
+  readonly title: string
+  readonly status: number
+  readonly detail: string
+  readonly code: string
+  readonly errors: { code: string; path: string; message: string }[]
+}
+
 /** Asserts an RFC 9457 problem with the given status and code, and returns its body. */
-export function expectProblem(response: LightMyRequestResponse, status: number, code: string): ReturnType<LightMyRequestResponse['json']> {
+export function expectProblem(response: LightMyRequestResponse, status: number, code: string): ProblemBody {
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/)
-  const body = response.json()
+  const body = response.json<ProblemBody>()
   expect({ status: response.statusCode, code: body.code }).toEqual({ status, code })
   expect(body).toMatchObject({ status, code, type: expect.stringMatching(/^urn:flow-manager:problem:/), title: expect.any(String), detail: expect.any(String) })
   return body

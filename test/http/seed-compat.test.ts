@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestApp, expectProblem, SEED, type TestApp } from './helpers.js'
+
+let t: TestApp
+beforeAll(async () => {
+  t = await createTestApp()
+})
+afterAll(async () => {
+  await t.close()
+})
+
+const post = (url: string, payload: unknown) => t.app.inject({ method: 'POST', url, payload: payload as object })
+
+describe('the /api/v1/flows/execute service', () => {
+  it('runs {flow} and answers status success with the execution_state', async () => {
+    const res = await post('/api/v1/flows/execute', { flow: SEED })
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    expect(body).toMatchObject({ flow_id: 'flow123', status: 'success', message: expect.any(String) })
+    expect(body.execution_state).toMatchObject({ execution_id: body.execution_id, flow_id: 'flow123', flow_name: 'Data processing flow', status: 'completed', error: null })
+    expect(body.execution_state.task_results[0]).toEqual({
+      task_name: 'task1',
+      status: 'success',
+      data: expect.any(Object),
+      error: null,
+      started_at: expect.any(String),
+      completed_at: expect.any(String),
+    })
+    const state = await t.app.inject({ url: `/api/v1/flows/executions/${body.execution_id}` })
+    expect(state.json()).toEqual(body.execution_state)
+    const list = await t.app.inject({ url: '/api/v1/flows/executions' })
+    expect(list.json()).toEqual(expect.arrayContaining([body.execution_state]))
+  })
+
+  it('answers a failed run with 200 and status failure', async () => {
+    const res = await post('/api/v1/flows/execute', { flow: SEED, input: { fail: ['task1'] } })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toMatchObject({ status: 'failure', execution_state: { status: 'failed' } })
+  })
+
+  it('answers an unknown execution with 404 and a detail', async () => {
+    const body = expectProblem(await t.app.inject({ url: '/api/v1/flows/executions/nope' }), 404, 'EXECUTION_NOT_FOUND')
+    expect(body.detail).toContain('nope')
+  })
+})
+
+describe('the two /flow/execute services', () => {
+  it('runs a bare flow and answers both services\' fields', async () => {
+    const res = await post('/flow/execute', SEED)
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    expect(body).toMatchObject({
+      flow_id: 'flow123',
+      status: 'completed',
+      executed_tasks: ['task1', 'task2', 'task3'],
+      failed_task: null,
+      error_message: null,
+      start_time: expect.any(String),
+      end_time: expect.any(String),
+    })
+    expect(body.execution_history[0]).toEqual({ task_name: 'task1', status: 'success', data: expect.any(Object), message: expect.any(String), timestamp: expect.any(String) })
+    expect((await t.app.inject({ url: `/flow/status/${body.execution_id}` })).json()).toEqual(body)
+  })
+
+  it('runs {flow} with a context as input and reports the failed task', async () => {
+    const res = await post('/flow/execute', { flow: SEED, context: { fail: 'task3' } })
+    expect(res.json()).toMatchObject({ status: 'failed', failed_task: 'task3', error_message: expect.any(String) })
+  })
+
+  it('validates with {valid: true, flow, message} or {valid: false, error, errors}', async () => {
+    expect((await post('/flow/validate', { flow: SEED })).json()).toMatchObject({ valid: true, flow: SEED, message: expect.any(String) })
+    const bad = (await post('/flow/validate', { ...SEED, start_task: 'nope' })).json()
+    expect(bad).toMatchObject({ valid: false, error: expect.stringContaining('/start_task'), errors: [expect.objectContaining({ path: '/start_task' })] })
+  })
+
+  it('refuses an invalid flow with 422 and its issues', async () => {
+    expectProblem(await post('/flow/execute', { flow: { ...SEED, tasks: 'x' } }), 422, 'FLOW_INVALID')
+  })
+})
+
+describe('the /run-flow service', () => {
+  it('runs {flow} and answers flow_run_id with the execution_log', async () => {
+    const res = await post('/run-flow', { flow: SEED })
+    const body = res.json()
+    expect(body).toMatchObject({ status: 'completed', flow_run_id: expect.any(String) })
+    expect(body.execution_log).toHaveLength(3)
+    expect(body.execution_log[0]).toEqual({ task_run_id: expect.any(String), task_name: 'task1', success: true, data: expect.any(Object), error: null })
+    const run = (await t.app.inject({ url: `/flows/${body.flow_run_id}` })).json()
+    expect(run.flow_run).toEqual({ id: body.flow_run_id, flow_id: 'flow123', flow_name: 'Data processing flow', created_at: expect.any(String), status: 'completed' })
+    expect(run.tasks[2]).toMatchObject({ flow_run_id: body.flow_run_id, task_name: 'task3', status: 'success', result: expect.any(Object), error: null })
+  })
+})
+
+describe('the flow registry service', () => {
+  it('registers {flow_data: {flow}} with 201 {message}, serves the bare flow and executes it by flow_id with a context', async () => {
+    const saved = await post('/flows', { flow_data: { flow: { ...SEED, id: 'registry-flow' } } })
+    expect(saved.statusCode).toBe(201)
+    expect(saved.json().message).toEqual(expect.any(String))
+    expect((await t.app.inject({ url: '/flows/registry-flow' })).json()).toEqual({ ...SEED, id: 'registry-flow' })
+    const res = await post('/flows/execute', { flow_id: 'registry-flow', context: { fail: [] } })
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    expect(body).toMatchObject({ flow_id: 'registry-flow', status: 'completed', context: { fail: [] }, start_time: expect.any(String), end_time: expect.any(String) })
+    expect(Object.keys(body.task_results)).toEqual(['task1', 'task2', 'task3'])
+    expect(body.task_results.task2).toEqual({ status: 'success', data: expect.any(Object), error: null, execution_time: expect.any(Number) })
+    expect((await t.app.inject({ url: `/executions/${body.execution_id}` })).json()).toEqual(body)
+  })
+
+  it('answers unknown flows and executions with 404 and a detail', async () => {
+    expect((await post('/flows/execute', { flow_id: 'nope', context: {} })).statusCode).toBe(404)
+    expect((await t.app.inject({ url: '/flows/nope' })).json().detail).toContain('nope')
+    expect((await t.app.inject({ url: '/executions/nope' })).statusCode).toBe(404)
+    expectProblem(await post('/flows/execute', { context: {} }), 400, 'REQUEST_INVALID')
+  })
+
+  it('never changes the canonical representation of an execution it started', async () => {
+    const body = (await post('/flows/execute', { flow_id: 'registry-flow', context: {} })).json()
+    const canonical = (await t.app.inject({ url: `/api/v1/executions/${body.execution_id}` })).json()
+    expect(canonical).toMatchObject({ execution_id: body.execution_id, flow_id: 'registry-flow', flow_version: 1, status: 'completed', executed_tasks: ['task1', 'task2', 'task3'] })
+  })
+})
