@@ -32,6 +32,17 @@ describe('engine idempotency and resume', () => {
     expect((await t.store.findExecutionByIdempotencyKey('order-42'))?.id).toBe(first.executionId)
   })
 
+  it('returns one execution to two concurrent starts with the same idempotency key', async () => {
+    const [a, b] = await Promise.all([
+      t.engine.start({ flow: seedFlow() }, { idempotencyKey: 'race' }),
+      t.engine.start({ flow: seedFlow() }, { idempotencyKey: 'race' }),
+    ])
+    expect(b.executionId).toBe(a.executionId)
+    expect([a.created, b.created].sort()).toEqual([false, true])
+    expect((await a.done).execution.status).toBe('completed')
+    expect((await b.done).execution.id).toBe(a.executionId)
+  })
+
   it('resumes a failed execution at its failed task with a new input and completes it', async () => {
     const failed = await t.engine.run({ flow: seedFlow() }, { input: { fail: ['task2'] } })
     expect(failed.execution).toMatchObject({ status: 'failed', failedTask: 'task2', steps: 2 })
