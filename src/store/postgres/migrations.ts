@@ -1,0 +1,78 @@
+import { sql, type Kysely, type Migration } from 'kysely'
+
+/**
+ * PostgreSQL schema, one entry per version; applied in name order and never edited once released.
+ * The same tables as on SQLite. Times are epoch milliseconds in bigint (read back as strings and
+ * mapped by rows.ts); JSON is text, stored and returned exactly as written. Keys that listings sort
+ * by are `collate "C"`, so that their order is byte order on every database, as on SQLite.
+ */
+export const postgresMigrations: Record<string, Migration> = {
+  '001_init': {
+    async up(db: Kysely<unknown>) {
+      await sql`create table flow_definitions (
+        hash text primary key,
+        definition text not null,
+        created_at bigint not null
+      )`.execute(db)
+      await sql`create table flows (
+        id text collate "C" not null,
+        version integer not null,
+        definition_hash text not null references flow_definitions(hash),
+        created_at bigint not null,
+        primary key (id, version)
+      )`.execute(db)
+      await sql`create table executions (
+        id text collate "C" primary key,
+        flow_id text collate "C" not null,
+        flow_version integer,
+        definition_hash text not null,
+        status text not null,
+        input text not null,
+        current_task text,
+        steps integer not null default 0,
+        step_base integer not null default 0,
+        failed_task text,
+        error text,
+        idempotency_key text unique,
+        created_at bigint not null,
+        started_at bigint,
+        finished_at bigint,
+        updated_at bigint not null,
+        lease_owner text,
+        lease_expires_at bigint,
+        cancel_requested integer not null default 0,
+        event_seq integer not null default 0
+      )`.execute(db)
+      // Claims scan only unfinished executions, which stay few however long the history grows.
+      await sql`create index executions_unfinished on executions (created_at) where status in ('pending', 'running')`.execute(db)
+      await sql`create index executions_lease_owner on executions (lease_owner) where status in ('pending', 'running')`.execute(db)
+      await sql`create index executions_created on executions (created_at desc, id desc)`.execute(db)
+      await sql`create index executions_status_created on executions (status, created_at desc, id desc)`.execute(db)
+      await sql`create index executions_flow_created on executions (flow_id, created_at desc, id desc)`.execute(db)
+      await sql`create table task_runs (
+        execution_id text collate "C" not null references executions(id),
+        seq integer not null,
+        task_name text not null,
+        task_type text not null,
+        attempt integer not null,
+        status text not null,
+        data text,
+        error text,
+        started_at bigint not null,
+        finished_at bigint,
+        duration_ms double precision,
+        next_task text,
+        primary key (execution_id, seq)
+      )`.execute(db)
+      await sql`create table execution_events (
+        execution_id text collate "C" not null references executions(id),
+        seq integer not null,
+        type text not null,
+        at bigint not null,
+        task_name text,
+        data text,
+        primary key (execution_id, seq)
+      )`.execute(db)
+    },
+  },
+}
