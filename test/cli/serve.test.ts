@@ -5,13 +5,20 @@ import { testIo } from './cli-test-io.js'
 
 // The wiring of `serve` (settings, logger, shutdown order) is tested against a stand-in server;
 // serve-http.test.ts listens for real.
+const seen = vi.hoisted(() => ({ workerStarts: 0 }))
 vi.mock('../../src/http/server.js', () => ({
-  startServer: vi.fn((options: ServerOptions) =>
-    Promise.resolve({
+  startServer: vi.fn((options: ServerOptions) => {
+    const engine = options.engine as { startWorker: () => void }
+    const startWorker = engine.startWorker.bind(engine)
+    engine.startWorker = () => {
+      seen.workerStarts++
+      startWorker()
+    }
+    return Promise.resolve({
       url: `http://${options.host}:${options.port}`,
       close: vi.fn(() => options.engine.close({ graceMs: 0 })),
-    }),
-  ),
+    })
+  }),
 }))
 const started = vi.mocked(startServer)
 
@@ -30,9 +37,11 @@ async function serveUntilListening(argv: string[], env: Record<string, string>):
 }
 
 describe('flow-manager serve', () => {
-  it('listens on 127.0.0.1:8000 by default, logs the URL as JSON, and closes the server when interrupted', async () => {
+  it('listens on 127.0.0.1:8000 by default, starts working on stored executions, logs the URL as JSON, and closes the server when interrupted', async () => {
+    seen.workerStarts = 0
     const run = await serveUntilListening([], {})
     expect(run.exit).toBe(0)
+    expect(seen.workerStarts).toBe(1)
     expect(run.options).toMatchObject({ host: '127.0.0.1', port: 8000, app: { apiKeys: [] } })
     expect(run.closed).toBe(true)
     const lines = run.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)

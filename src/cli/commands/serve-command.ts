@@ -20,8 +20,8 @@ export const DEFAULT_PORT = '8000'
 export const DEFAULT_HOST = '127.0.0.1'
 
 /**
- * Serves the HTTP API until `io.signal` aborts (SIGTERM/SIGINT in a real process), then stops
- * taking requests, lets running work finish within the server's grace period, and closes the
+ * Serves the HTTP API and works on the store's executions (queued ones, and those a crashed node
+ * left) until `io.signal` aborts (SIGTERM/SIGINT in a real process), then stops taking requests, lets running work finish within the server's grace period, and closes the
  * database. Logs are pino JSON on stdout, as log collectors expect from a service.
  */
 export async function serveCommand(options: ServeOptions, io: CliIo): Promise<number> {
@@ -44,6 +44,8 @@ export async function serveCommand(options: ServeOptions, io: CliIo): Promise<nu
       const why = error instanceof Error ? error.message : String(error)
       throw new FlowManagerError('INTERNAL', `cannot start the HTTP server on ${host}:${listenPort}: ${why}`, { cause: error })
     }
+    // Only once the port is ours: a node that cannot serve should not take work from the others.
+    engine.startWorker()
     logger.info({ url: server.url, tasks: tasks.names(), auth: app.apiKeys.length > 0 }, `Flow Manager listening on ${server.url}`)
     await aborted(io.signal)
     logger.info('shutting down: finishing requests and running task runs')
