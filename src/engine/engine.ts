@@ -246,10 +246,6 @@ export function createEngine(options: EngineOptions): Engine {
     async start(source, startOptions = {}) {
       refuseWhenClosing()
       const key = startOptions.idempotencyKey
-      if (key !== undefined) {
-        const existing = await store.findExecutionByIdempotencyKey(key)
-        if (existing !== undefined) return { executionId: existing.id, created: false, done: engine.waitForEnd(existing.id) }
-      }
       const { plan, hash, version } = await resolveSource(source)
       const input = startOptions.input ?? {}
       let inputJson: string
@@ -258,6 +254,20 @@ export function createEngine(options: EngineOptions): Engine {
       } catch (error) {
         throw new FlowManagerError('INPUT_INVALID', `the execution input is not JSON: ${(error as Error).message}`)
       }
+      const replay = async (): Promise<Started | undefined> => {
+        const existing = key === undefined ? undefined : await store.findExecutionByIdempotencyKey(key)
+        if (existing === undefined) return undefined
+        // A key names one request: reusing it for another flow or input is a client bug, not a replay.
+        if (existing.definitionHash !== hash || JSON.stringify(existing.input) !== inputJson) {
+          throw new FlowManagerError(
+            'IDEMPOTENCY_KEY_REUSED',
+            `idempotency key "${key}" was used for execution "${existing.id}" with a different flow or input; use a new key for a new request`,
+          )
+        }
+        return { executionId: existing.id, created: false, done: engine.waitForEnd(existing.id) }
+      }
+      const replayed = await replay()
+      if (replayed !== undefined) return replayed
       const createdAt = clock.now()
       const id = newId()
       const queued = live.size >= maxConcurrent
@@ -297,8 +307,8 @@ export function createEngine(options: EngineOptions): Engine {
         return { executionId: id, created: true, done }
       } catch (error) {
         // Two requests with one idempotency key raced: the loser answers with the winner's execution.
-        const winner = key === undefined ? undefined : await store.findExecutionByIdempotencyKey(key)
-        if (winner !== undefined) return { executionId: winner.id, created: false, done: engine.waitForEnd(winner.id) }
+        const winner = await replay()
+        if (winner !== undefined) return winner
         throw error
       }
     },

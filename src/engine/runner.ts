@@ -79,7 +79,9 @@ export function createRunner(deps: RunnerDeps): Runner {
         l.state = decision.state
         const nextTask = decision.routedTo ?? null
         const error = result.status === 'failure' ? result.error : null
-        const data = outcome.dataJson === undefined ? null : result.data
+        // What later tasks and the caller see is what was stored (NaN becomes null, a Date its ISO text), so a
+        // resumed execution sees the same results as an uninterrupted one.
+        const data = outcome.dataJson === undefined ? null : (JSON.parse(outcome.dataJson) as unknown)
         l.runs[l.runs.length - 1] = {
           executionId: run.executionId,
           seq: run.seq,

@@ -1,5 +1,6 @@
 import { FlowManagerError } from '../core/errors.js'
 import { createMemoryStore } from './memory/memory-store.js'
+import { openPostgresStore } from './postgres/postgres-store.js'
 import { openSqliteStore } from './sqlite/sqlite-store.js'
 import type { Store } from './store.js'
 
@@ -9,6 +10,12 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./data/flow-manager.db'
 export interface OpenStoreOptions {
   /** SQLite durability; see SqliteStoreOptions. */
   readonly sqliteSynchronous?: 'FULL' | 'NORMAL'
+  /** PostgreSQL: most connections this process opens. Default 10. */
+  readonly poolSize?: number
+  /** PostgreSQL: statements running longer are cancelled, in ms. Default 30000; 0 for none. */
+  readonly statementTimeoutMs?: number
+  /** PostgreSQL durability; see PostgresStoreOptions. Default `on`. */
+  readonly pgSynchronousCommit?: 'on' | 'off'
 }
 
 /**
@@ -23,7 +30,12 @@ export async function openStore(url: string = DEFAULT_DATABASE_URL, options: Ope
     return openSqliteStore({ path, ...(options.sqliteSynchronous === undefined ? {} : { synchronous: options.sqliteSynchronous }) })
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    throw new FlowManagerError('DATABASE_URL_INVALID', 'the PostgreSQL store is not available in this version yet; use sqlite:PATH')
+    return openPostgresStore({
+      url,
+      ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+      ...(options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs }),
+      ...(options.pgSynchronousCommit === undefined ? {} : { synchronousCommit: options.pgSynchronousCommit }),
+    })
   }
   throw new FlowManagerError(
     'DATABASE_URL_INVALID',

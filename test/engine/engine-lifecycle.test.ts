@@ -25,11 +25,18 @@ describe('engine idempotency and resume', () => {
   it('returns the same execution for a repeated idempotency key', async () => {
     const first = await t.engine.start({ flow: seedFlow() }, { idempotencyKey: 'order-42' })
     const firstDone = await first.done
-    const again = await t.engine.start({ flow: seedFlow() }, { idempotencyKey: 'order-42', input: { fail: 'task1' } })
+    const again = await t.engine.start({ flow: seedFlow() }, { idempotencyKey: 'order-42' })
     expect(first.created).toBe(true)
     expect(again).toMatchObject({ executionId: first.executionId, created: false })
     expect((await again.done).execution).toEqual(firstDone.execution)
     expect((await t.store.findExecutionByIdempotencyKey('order-42'))?.id).toBe(first.executionId)
+  })
+
+  it('refuses an idempotency key reused with a different input or flow', async () => {
+    await (await t.engine.start({ flow: seedFlow() }, { idempotencyKey: 'order-43' })).done
+    expect(await codeOf(t.engine.start({ flow: seedFlow() }, { idempotencyKey: 'order-43', input: { fail: 'task1' } }))).toBe('IDEMPOTENCY_KEY_REUSED')
+    const other = { flow: { ...seedFlow().flow, id: 'another-flow' } }
+    expect(await codeOf(t.engine.start({ flow: other }, { idempotencyKey: 'order-43' }))).toBe('IDEMPOTENCY_KEY_REUSED')
   })
 
   it('returns one execution to two concurrent starts with the same idempotency key', async () => {

@@ -117,11 +117,12 @@ export function createMemoryStore(): Store {
       const versions = flows.get(id) ?? []
       return Promise.resolve(version === undefined ? versions.at(-1) : versions[version - 1])
     },
-    listFlows(limit, cursor) {
-      const after = cursor === undefined ? undefined : decodeCursor<[string]>(cursor, ['string'])[0]
+    async listFlows(limit, cursor) {
+      // Decoded inside the promise, so that a bad cursor rejects rather than throws.
+      const after = cursor === undefined ? undefined : (await Promise.resolve(decodeCursor<[string]>(cursor, ['string'])))[0]
       const ids = [...flows.keys()].sort().filter((id) => after === undefined || id > after)
       const latest = ids.map((id) => (flows.get(id) ?? []).at(-1)).filter((f): f is FlowRecord => f !== undefined)
-      return Promise.resolve(page(latest, limit, (f) => [f.id]))
+      return page(latest, limit, (f) => [f.id])
     },
     getExecution(id) {
       const row = rows.get(id)
@@ -131,14 +132,14 @@ export function createMemoryStore(): Store {
       const id = byKey.get(key)
       return Promise.resolve(id === undefined ? undefined : rows.get(id)?.execution)
     },
-    listExecutions(filter) {
-      const after = filter.cursor === undefined ? undefined : decodeCursor<[number, string]>(filter.cursor, ['number', 'string'])
+    async listExecutions(filter) {
+      const after = filter.cursor === undefined ? undefined : await Promise.resolve(decodeCursor<[number, string]>(filter.cursor, ['number', 'string']))
       const all = [...rows.values()]
         .map((r) => r.execution)
         .filter((e) => (filter.status === undefined || e.status === filter.status) && (filter.flowId === undefined || e.flowId === filter.flowId))
         .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
         .filter((e) => after === undefined || e.createdAt < after[0] || (e.createdAt === after[0] && e.id < after[1]))
-      return Promise.resolve(page(all, filter.limit, (e) => [e.createdAt, e.id]))
+      return page(all, filter.limit, (e) => [e.createdAt, e.id])
     },
     listUnfinished(limit) {
       return Promise.resolve([...rows.values()].map((r) => r.execution).filter(unfinished).slice(0, limit))
