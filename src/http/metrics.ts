@@ -32,6 +32,19 @@ export function registerMetrics(app: FastifyInstance, engine: Engine): Registry 
       this.set(engine.running)
     },
   })
+  new Gauge({
+    name: 'flow_manager_queue_depth',
+    help: 'Executions recorded as queued, waiting for a worker (any node).',
+    registers: [registry],
+    async collect() {
+      try {
+        this.set(await engine.store.countQueued())
+      } catch (error) {
+        // A scrape must not fail because the database is slow; the last value stays.
+        app.log.warn({ err: error }, 'metrics: could not count queued executions')
+      }
+    },
+  })
   const http = new Histogram({
     name: 'flow_manager_http_request_duration_seconds',
     help: 'HTTP request durations, by method, route pattern and status code.',

@@ -96,6 +96,7 @@ describe('operations', () => {
     expect(res.body).toMatch(/flow_manager_executions_finished_total\{status="completed"\} \d+/)
     expect(res.body).toMatch(/flow_manager_task_run_duration_seconds_count\{task_type="task2",status="success"\} \d+/)
     expect(res.body).toContain('flow_manager_executions_running 0')
+    expect(res.body).toContain('flow_manager_queue_depth 0')
     expect(res.body).toMatch(/flow_manager_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/executions",status_code="200"\} \d+/)
   })
 
