@@ -89,6 +89,12 @@ function underFlow(error: unknown): unknown {
   return new FlowManagerError('FLOW_INVALID', error.message, { issues, cause: error })
 }
 
+/** Puts the execution id on every later log line of the request, "request completed" included. */
+function bindExecution(request: FastifyRequest, reply: FastifyReply, executionId: string): void {
+  request.log = request.log.child({ executionId })
+  reply.log = request.log
+}
+
 async function loadExecution(engine: Engine, id: string): Promise<ExecutionDetail> {
   const detail = await engine.get(id)
   if (detail === undefined) throw new FlowManagerError('EXECUTION_NOT_FOUND', `no execution "${id}"`)
@@ -120,7 +126,7 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
         .catch((error: unknown) => {
           throw underFlow(error)
         })
-      request.log = request.log.child({ executionId: started.executionId })
+      bindExecution(request, reply, started.executionId)
       request.log.info({ created: started.created }, started.created ? 'execution started' : 'execution found by idempotency key')
       return answerStarted(engine, started, { wait: body.wait, waitMs: body.wait_ms ?? deps.defaultWaitMs }, reply)
     },
@@ -165,8 +171,8 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
         response: ExecutionResponses,
       },
     },
-    async (request) => {
-      request.log = request.log.child({ executionId: request.params.id })
+    async (request, reply) => {
+      bindExecution(request, reply, request.params.id)
       const reason = request.body?.reason
       const detail = await engine.cancel(request.params.id, reason)
       request.log.info('execution cancelled')
@@ -187,7 +193,7 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
       },
     },
     async (request, reply) => {
-      request.log = request.log.child({ executionId: request.params.id })
+      bindExecution(request, reply, request.params.id)
       const { input, wait, wait_ms } = request.body ?? { wait: true }
       const started = await engine.resume(request.params.id, input === undefined ? {} : { input })
       request.log.info('execution resumed')
