@@ -146,7 +146,8 @@ export function createMemoryStore(): Store {
     },
     claim({ owner, limit, now, leaseMs, deadOwners }) {
       const claimed: ExecutionRecord[] = []
-      for (const row of rows.values()) {
+      const oldestFirst = [...rows.values()].filter((r) => unfinished(r.execution)).sort((a, b) => a.execution.createdAt - b.execution.createdAt)
+      for (const row of oldestFirst) {
         if (claimed.length >= limit) break
         const e = row.execution
         const free = e.leaseOwner === null || (row.leaseExpiresAt ?? 0) < now || deadOwners.includes(e.leaseOwner)
