@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe } from 'vitest'
+import { openPostgresStore } from '../../src/store/postgres/postgres-store.js'
+import { createTestDatabase, pgAvailable, type TestDatabase } from '../support/postgres.js'
+import { describeStore } from './store-contract.js'
+
+const available = await pgAvailable()
+
+describe.skipIf(!available)('PostgreSQL', () => {
+  let database: TestDatabase
+  beforeAll(async () => {
+    database = await createTestDatabase()
+  })
+  afterAll(() => database?.drop())
+
+  // One database for the file; each test starts from empty tables.
+  describeStore('postgres', async () => {
+    const store = await openPostgresStore({ url: database.url, poolSize: 6 })
+    await truncateAll(database.url)
+    return { store, cleanup: () => store.close() }
+  })
+})
+
+async function truncateAll(url: string): Promise<void> {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query('truncate execution_events, task_runs, executions, flows, flow_definitions')
+  } finally {
+    await client.end()
+  }
+}
