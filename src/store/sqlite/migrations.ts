@@ -41,7 +41,7 @@ export const sqliteMigrations: Record<string, Migration> = {
       // Claims scan only unfinished executions, which stay few however long the history grows.
       await sql`create index executions_unfinished on executions (created_at) where status in ('pending', 'running')`.execute(db)
       await sql`create index executions_created on executions (created_at desc, id desc)`.execute(db)
-      await sql`create index executions_status_created on executions (status, created_at desc, id desc)`.execute(db)
+      // No index on status: it changes with every execution, and the unfinished ones have their own below.
       await sql`create index executions_flow_created on executions (flow_id, created_at desc, id desc)`.execute(db)
       await sql`create table task_runs (
         execution_id text not null references executions(id),

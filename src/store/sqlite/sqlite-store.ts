@@ -4,7 +4,7 @@ import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely'
 import { FlowManagerError } from '../../core/errors.js'
 import { createSqlQueries, prepareStepWrites } from '../sql/sql-queries.js'
-import { binder, EVENT_FIELDS, STEP_FIELDS } from '../sql/rows.js'
+import { binder, EVENT_FIELDS, executionFromRow, STEP_FIELDS, taskRunFromRow } from '../sql/rows.js'
 import type { Database } from '../sql/schema.js'
 import { LeaseLostError, type StepWrite, type Store } from '../store.js'
 import { sqliteMigrations } from './migrations.js'
@@ -115,6 +115,12 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   }
 
   const queries = createSqlQueries(db, 'sqlite')
+  // The hottest reads skip the query builder: prepared once, run synchronously on the same connection.
+  const selectExecution = database.prepare('select * from executions where id = ?')
+  const selectRuns = database.prepare('select * from task_runs where execution_id = ? order by seq')
+  const selectByKey = database.prepare('select * from executions where idempotency_key = ?')
+  type ExecutionRow = Parameters<typeof executionFromRow>[0]
+  type RunRow = Parameters<typeof taskRunFromRow>[0]
   return {
     kind: 'sqlite',
     database,
@@ -130,8 +136,16 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     registerFlow: (hash, flow, at) => queries.registerFlow(hash, flow, at),
     getFlow: queries.getFlow,
     listFlows: queries.listFlows,
-    getExecution: queries.getExecution,
-    findExecutionByIdempotencyKey: queries.findExecutionByIdempotencyKey,
+    getExecution(id) {
+      const row = selectExecution.get(id) as ExecutionRow | undefined
+      if (row === undefined) return Promise.resolve(undefined)
+      const runs = selectRuns.all(id) as RunRow[]
+      return Promise.resolve({ execution: executionFromRow(row), runs: runs.map(taskRunFromRow) })
+    },
+    findExecutionByIdempotencyKey(key) {
+      const row = selectByKey.get(key) as ExecutionRow | undefined
+      return Promise.resolve(row === undefined ? undefined : executionFromRow(row))
+    },
     listExecutions: queries.listExecutions,
     listUnfinished: queries.listUnfinished,
     claim: queries.claim,
