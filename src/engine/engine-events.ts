@@ -1,5 +1,6 @@
 import type { ExecutionError, ExecutionStatus } from '../core/advance.js'
 import type { TaskFailure } from '../core/task-result.js'
+import type { ExecutionEventRecord } from '../store/store.js'
 
 /** What an engine reports as it works; the CLI's live view and the HTTP event stream listen to it. */
 export type EngineEvent =
@@ -17,6 +18,7 @@ export type EngineEvent =
       readonly type: 'task_finished'
       readonly executionId: string
       readonly task: string
+      readonly taskType: string
       readonly seq: number
       readonly status: 'success' | 'failure'
       readonly error: TaskFailure | null
@@ -32,4 +34,16 @@ export type EngineEvent =
       readonly at: number
     }
 
-export type EngineListener = (event: EngineEvent) => void
+/**
+ * Emitted once a step is committed, with the events it appended to the execution's log: what an
+ * event stream sends, in order, with the log's sequence numbers.
+ */
+export interface LoggedEvents {
+  readonly type: 'logged'
+  readonly executionId: string
+  readonly events: readonly ExecutionEventRecord[]
+}
+
+export type EngineNotice = EngineEvent | LoggedEvents
+
+export type EngineListener = (event: EngineNotice) => void

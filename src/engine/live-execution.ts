@@ -68,7 +68,7 @@ export function restoreRuns(l: Live, runs: readonly TaskRunRecord[]): void {
 /** Appends an event to the step being built; its sequence number continues the log. */
 export function event(l: Live, events: EventWrite[], type: EventType, at: number, taskName: string | null, data?: object): void {
   l.eventSeq += 1
-  events.push({ seq: l.eventSeq, type, at, taskName, dataJson: data === undefined ? null : JSON.stringify(data) })
+  events.push({ seq: l.eventSeq, type, at, taskName, data: data ?? null, dataJson: data === undefined ? null : JSON.stringify(data) })
 }
 
 /** Records the start of the task run a decision asks for: in memory, in the step, in the log. */
@@ -95,7 +95,7 @@ export function beginRun(l: Live, decision: Decision, at: number, events: EventW
     durationMs: null,
     nextTask: null,
   })
-  event(l, events, 'task_started', at, command.task.name, { seq, attempt, step: command.step })
+  event(l, events, 'task_started', at, command.task.name, { seq, task_type: command.task.type, attempt, step: command.step })
   return { seq, taskName: command.task.name, taskType: command.task.type, attempt, startedAt: at }
 }
 

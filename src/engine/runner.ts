@@ -4,7 +4,7 @@ import { FlowManagerError } from '../core/errors.js'
 import { LeaseLostError, type EventWrite, type ExecutionDetail, type StepWrite, type Store, type TaskRunRecord } from '../store/store.js'
 import type { Logger, TaskRegistry } from '../tasks/define-task.js'
 import type { Clock } from './engine.js'
-import type { EngineEvent, EngineListener } from './engine-events.js'
+import type { EngineListener, EngineNotice } from './engine-events.js'
 import { beginRun, detailOf, event, stepWrite, type Live } from './live-execution.js'
 import { RunContext } from './run-context.js'
 import { runTask } from './run-task.js'
@@ -39,7 +39,7 @@ export function createRunner(deps: RunnerDeps): Runner {
   const listeners = new Set<EngineListener>()
   const slotListeners: (() => void)[] = []
 
-  const emit = (e: EngineEvent): void => {
+  const emit = (e: EngineNotice): void => {
     for (const listener of listeners) {
       try {
         listener(e)
@@ -47,6 +47,15 @@ export function createRunner(deps: RunnerDeps): Runner {
         logger.warn({ err: error }, 'an engine listener threw')
       }
     }
+  }
+
+  const logged = (executionId: string, events: readonly EventWrite[]): void => {
+    if (events.length === 0) return
+    emit({
+      type: 'logged',
+      executionId,
+      events: events.map((e) => ({ executionId, seq: e.seq, type: e.type, at: e.at, taskName: e.taskName, data: e.data ?? (e.dataJson === null ? null : (JSON.parse(e.dataJson) as unknown)) })),
+    })
   }
 
   const write = async (step: StepWrite): Promise<void> => {
@@ -98,13 +107,21 @@ export function createRunner(deps: RunnerDeps): Runner {
         }
         l.results[task.name] = { status: result.status, data, error: error === null ? null : error.message }
         const events: EventWrite[] = []
-        event(l, events, 'task_finished', at, task.name, { seq: run.seq, status: result.status, duration_ms: durationMs, error: error?.message ?? null })
+        event(l, events, 'task_finished', at, task.name, {
+          seq: run.seq,
+          status: result.status,
+          duration_ms: durationMs,
+          error: error?.message ?? null,
+          error_code: error?.code ?? null,
+          next_task: nextTask,
+        })
         if (nextTask !== null) event(l, events, 'routed', at, task.name, { to: nextTask, condition: task.condition?.name ?? null })
         const startRun = beginRun(l, decision, at, events)
         const finishRun = { seq: run.seq, status: result.status, dataJson: outcome.dataJson, error, finishedAt: at, durationMs, nextTask }
         await write(stepWrite(l, at, nodeId, at + leaseMs, events, { finishRun, startRun }))
         if (listeners.size > 0) {
-          emit({ type: 'task_finished', executionId: l.id, task: task.name, seq: run.seq, status: result.status, error, durationMs, nextTask, at })
+          logged(l.id, events)
+          emit({ type: 'task_finished', executionId: l.id, task: task.name, taskType: task.type, seq: run.seq, status: result.status, error, durationMs, nextTask, at })
         }
       }
       if (listeners.size > 0) {
@@ -147,7 +164,10 @@ export function createRunner(deps: RunnerDeps): Runner {
         throw error
       }
       l.persisted = true
-      if (listeners.size > 0) emit({ type: 'execution_started', executionId: l.id, flowId: l.execution.flowId, at: clock.now() })
+      if (listeners.size > 0) {
+        logged(l.id, first.events)
+        emit({ type: 'execution_started', executionId: l.id, flowId: l.execution.flowId, at: clock.now() })
+      }
       const done = drive(l, decision)
       l.done = done
       // A store failure mid-run rejects `done`; the execution stays recorded as running and resumes later.

@@ -80,6 +80,8 @@ export interface EventWrite {
   readonly taskName: string | null
   /** JSON text, or null. */
   readonly dataJson: string | null
+  /** The same data as an object, when the writer has it, for listeners in this process. */
+  readonly data?: object | null
 }
 
 export interface ExecutionDetail {

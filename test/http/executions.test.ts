@@ -172,7 +172,18 @@ describe('GET /api/v1/executions/{id}/events through inject', () => {
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toMatch(/^text\/event-stream/)
     const events = [...res.body.matchAll(/^id: (\d+)\nevent: (\w+)\n/gm)].map((m) => m[2])
-    expect(events).toEqual(['execution_started', 'task_started', 'task_finished', 'task_started', 'task_finished', 'task_started', 'task_finished', 'execution_finished'])
+    expect(events).toEqual([
+      'execution_started',
+      'task_started',
+      'task_finished',
+      'routed',
+      'task_started',
+      'task_finished',
+      'routed',
+      'task_started',
+      'task_finished',
+      'execution_finished',
+    ])
   })
 
   it('skips events up to Last-Event-ID', async () => {

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { FlowManagerError } from '../../core/errors.js'
-import type { EngineEvent } from '../../engine/engine-events.js'
 import type { Engine } from '../../engine/engine.js'
-import { formatSse, historyOf, LiveEventMapper, type IdentifiedEvent } from '../execution-events.js'
+import type { ExecutionEventRecord } from '../../store/store.js'
+import { formatSse } from '../execution-events.js'
 import { COMMON_PROBLEMS, ProblemSchema } from '../schemas.js'
 
 export interface EventRouteDeps {
@@ -33,7 +33,7 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
         tags: ['executions'],
         summary: 'Server-sent events of an execution: its history, then live events until it ends',
         description:
-          'Events: execution_started, task_started, task_finished, execution_finished; each with a numeric id. Send Last-Event-ID to resume after an event. Comments (": heartbeat") keep the connection open.',
+          'The execution\'s event log: execution_queued, execution_started, task_started, task_finished, routed, task_interrupted, execution_resumed, cancel_requested, execution_finished. Each event\'s id is its position in the log; send Last-Event-ID to resume after it. Comments (": heartbeat") keep the connection open.',
         params: z.object({ id: z.string().min(1).max(200) }),
         querystring: z.strictObject({ last_event_id: z.coerce.number().int().optional() }),
         produces: ['text/event-stream'],
@@ -43,11 +43,11 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
     async (request, reply) => {
       const { id } = request.params
       const log = request.log.child({ executionId: id })
-      // Listen before reading the record, so that nothing between the two is missed; ids drop repeats.
-      const pending: EngineEvent[] = []
-      let onEvent: (event: EngineEvent) => void = (event) => pending.push(event)
-      const unsubscribe = engine.subscribe((event) => {
-        if (event.executionId === id) onEvent(event)
+      // Listen before reading the log, so that nothing between the two is missed; seq drops repeats.
+      const pending: ExecutionEventRecord[] = []
+      let onLogged: (events: readonly ExecutionEventRecord[]) => void = (events) => pending.push(...events)
+      const unsubscribe = engine.subscribe((notice) => {
+        if (notice.type === 'logged' && notice.executionId === id) onLogged(notice.events)
       })
       let detail
       try {
@@ -62,9 +62,9 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
       }
 
       let lastSent = lastEventIdOf(request.headers['last-event-id'], request.query.last_event_id)
-      const mapper = new LiveEventMapper(detail.runs[detail.runs.length - 1]?.seq ?? 0)
       const raw = reply.raw
       let ended = false
+      let reading = false
       const end = (): void => {
         if (ended) return
         ended = true
@@ -73,29 +73,35 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
         deps.openStreams.delete(end)
         raw.end()
       }
-      const send = (items: readonly IdentifiedEvent[]): void => {
-        for (const item of items) {
+      const send = (events: readonly ExecutionEventRecord[]): void => {
+        for (const event of events) {
           if (ended) return
-          if (item.id <= lastSent) continue
-          lastSent = item.id
-          raw.write(formatSse(item))
-          if (item.event.type === 'execution_finished') end()
+          if (event.seq <= lastSent) continue
+          lastSent = event.seq
+          raw.write(formatSse(event))
+          if (event.type === 'execution_finished') end()
+        }
+      }
+      /** Sends what the log holds after the last event sent: the history, and what other nodes wrote. */
+      const catchUp = async (): Promise<void> => {
+        if (reading || ended) return
+        reading = true
+        try {
+          for (;;) {
+            const page = await engine.store.listEvents(id, lastSent, 500)
+            send(page)
+            if (page.length < 500 || ended) break
+          }
+        } finally {
+          reading = false
         }
       }
 
-      // The heartbeat also re-reads the record: it catches an execution that another process
-      // runs or that ended while no event reached this one.
+      // The heartbeat also reads the log: it carries events written by another node.
       const timer = setInterval(() => {
         if (ended) return
         raw.write(': heartbeat\n\n')
-        engine.get(id).then(
-          (latest) => {
-            if (latest === undefined || ended) return
-            mapper.seen(latest.runs[latest.runs.length - 1]?.seq ?? 0)
-            send(historyOf(latest))
-          },
-          (error: unknown) => log.warn({ err: error }, 'event stream: could not re-read the execution'),
-        )
+        catchUp().catch((error: unknown) => log.warn({ err: error }, 'event stream: could not read the event log'))
       }, deps.heartbeatMs)
       timer.unref()
 
@@ -112,9 +118,12 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
       raw.write('retry: 2000\n\n')
       deps.openStreams.add(end)
       raw.on('close', end)
-      send(historyOf(detail))
-      onEvent = (event) => send(mapper.map(event))
-      for (const event of pending.splice(0)) onEvent(event)
+      await catchUp()
+      // A finished execution whose whole log was already seen has nothing more to say.
+      const status = detail.execution.status
+      if ((status === 'completed' || status === 'failed' || status === 'cancelled') && lastSent >= detail.execution.eventSeq) end()
+      onLogged = send
+      send(pending.splice(0))
     },
   )
 }
