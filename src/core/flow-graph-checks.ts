@@ -1,14 +1,21 @@
+import type { FoundExpression } from './condition-checks.js'
 import type { Issue } from './errors.js'
-import { END, type Flow } from './flow-schema.js'
+import { END, type Flow, type FlowCondition } from './flow-schema.js'
 import { pointer } from './json-pointer.js'
 import { knownList } from './suggest.js'
 
+/** Every task a condition can route to, `end` included: both targets, or each case's and the default. */
+export function conditionTargets(condition: FlowCondition): string[] {
+  if (condition.cases !== undefined) return [...condition.cases.map((c) => c.target), condition.default ?? END]
+  return [condition.target_task_success ?? END, condition.target_task_failure ?? END]
+}
+
 /**
- * Warnings about a structurally valid flow's graph: tasks that can never run, and tasks from
- * which no path leads out of the flow (a loop that only the step limit stops). Linear in the
- * size of the flow.
+ * Warnings about a structurally valid flow's graph: tasks that can never run, tasks from which no
+ * path leads out of the flow (a loop that only the step limit stops), and expressions reading
+ * `results.X` where X cannot have run yet. The first two are linear in the size of the flow.
  */
-export function analyseGraph(flow: Flow, base: readonly (string | number)[]): Issue[] {
+export function analyseGraph(flow: Flow, base: readonly (string | number)[], expressions: readonly FoundExpression[] = []): Issue[] {
   const index = new Map<string, number>()
   flow.tasks.forEach((task, i) => index.set(task.name, i))
   const n = flow.tasks.length
@@ -19,7 +26,7 @@ export function analyseGraph(flow: Flow, base: readonly (string | number)[]): Is
     const source = index.get(condition.source_task)
     if (source === undefined) continue
     exits[source] = false
-    for (const target of [condition.target_task_success, condition.target_task_failure]) {
+    for (const target of conditionTargets(condition)) {
       if (target === END) {
         exits[source] = true
         continue
@@ -60,6 +67,46 @@ export function analyseGraph(flow: Flow, base: readonly (string | number)[]): Is
       path: pointer([...base, 'tasks', first]),
       message: `no path out of the flow from task${names.length > 1 ? 's' : ''} ${knownList(names)}: every route loops back, so an execution that gets there fails when it reaches max_steps`,
     })
+  }
+  warnings.push(...unavailableResults(flow, base, expressions, index, previous))
+  return warnings
+}
+
+/**
+ * RESULT_MAYBE_UNAVAILABLE: `results.X` read where X cannot have run on any path to that point.
+ * X may have run before task T runs (input mapping) when some path of one or more edges leads
+ * from X to T; when T's condition decides, also when X is T itself. So each task whose
+ * expressions read results costs one backward walk from it: O(P·(V+E)) for P such tasks, and
+ * nothing for a flow that reads no results. A reference guarded by `has(results.X)` is fine.
+ */
+function unavailableResults(
+  flow: Flow,
+  base: readonly (string | number)[],
+  expressions: readonly FoundExpression[],
+  index: ReadonlyMap<string, number>,
+  previous: readonly number[][],
+): Issue[] {
+  const warnings: Issue[] = []
+  const before = new Map<number, boolean[]>()
+  for (const e of expressions) {
+    const t = e.task === undefined ? undefined : index.get(e.task)
+    if (t === undefined) continue
+    for (const ref of e.references) {
+      const x = index.get(ref.task)
+      if (x === undefined || ref.guarded || (e.at === 'condition' && x === t)) continue
+      let ancestors = before.get(t)
+      if (ancestors === undefined) {
+        ancestors = walk(previous[t] ?? [], previous, flow.tasks.length)
+        before.set(t, ancestors)
+      }
+      if (ancestors[x] === true) continue
+      const when = e.at === 'condition' ? `when the condition after task "${e.task}" decides` : `before task "${e.task}" runs`
+      warnings.push({
+        code: 'RESULT_MAYBE_UNAVAILABLE',
+        path: pointer([...base, ...e.rel]),
+        message: `results.${ref.task} is read ${when}, but no path runs task "${ref.task}" before that point, so evaluation fails with "no such key"; fix the flow, or test has(results.${ref.task}) first`,
+      })
+    }
   }
   return warnings
 }

@@ -9,15 +9,31 @@ interface Edge {
   readonly label: string
 }
 
+/** Longest expression shown on an edge; longer ones are cut with an ellipsis. */
+const MAX_LABEL = 60
+const clip = (text: string): string => (text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 1)}…` : text)
+
+/** Edges of the flow: `success`/`failure` for outcome conditions, the expression (or `else`, `default`) for data conditions. */
 function edges(flow: Flow): Edge[] {
   const out: Edge[] = []
   for (const c of flow.conditions) {
-    const other = c.outcome === 'success' ? 'failure' : 'success'
-    out.push({ from: c.source_task, to: c.target_task_success, label: c.outcome })
-    out.push({ from: c.source_task, to: c.target_task_failure, label: other })
+    if (c.cases !== undefined) {
+      for (const k of c.cases) out.push({ from: c.source_task, to: k.target, label: clip(k.when) })
+      out.push({ from: c.source_task, to: c.default ?? END, label: 'default' })
+    } else if (c.when !== undefined) {
+      out.push({ from: c.source_task, to: c.target_task_success ?? END, label: clip(c.when) })
+      out.push({ from: c.source_task, to: c.target_task_failure ?? END, label: 'else' })
+    } else {
+      const outcome = c.outcome ?? 'success'
+      const other = outcome === 'success' ? 'failure' : 'success'
+      out.push({ from: c.source_task, to: c.target_task_success ?? END, label: outcome })
+      out.push({ from: c.source_task, to: c.target_task_failure ?? END, label: other })
+    }
   }
   return out
 }
+
+const endsSomewhere = (flow: Flow): boolean => edges(flow).some((e) => e.to === END)
 
 /** Renders a flow as a Mermaid flowchart or a Graphviz DOT digraph. */
 export function renderGraph(flow: Flow, format: GraphFormat): string {
@@ -35,10 +51,9 @@ function mermaid(flow: Flow): string {
     const type = task.type !== undefined && task.type !== task.name ? `<br/><small>${task.type}</small>` : ''
     lines.push(`  ${id(task.name)}[${label(task.name + type)}]`)
   }
-  if (flow.conditions.some((c) => c.target_task_success === END || c.target_task_failure === END)) {
-    lines.push('  __end(((end)))')
-  }
-  for (const e of edges(flow)) lines.push(`  ${id(e.from)} -->|${e.label}| ${id(e.to)}`)
+  if (endsSomewhere(flow)) lines.push('  __end(((end)))')
+  const edgeLabel = (text: string): string => (/^[\w-]+$/.test(text) ? text : label(text))
+  for (const e of edges(flow)) lines.push(`  ${id(e.from)} -->|${edgeLabel(e.label)}| ${id(e.to)}`)
   return lines.join('\n') + '\n'
 }
 
@@ -55,9 +70,7 @@ function dot(flow: Flow): string {
     const type = task.type !== undefined && task.type !== task.name ? `\\n(${task.type})` : ''
     lines.push(`  ${q(task.name)} [label=${q(task.name).slice(0, -1)}${type}"];`)
   }
-  if (flow.conditions.some((c) => c.target_task_success === END || c.target_task_failure === END)) {
-    lines.push('  "__end" [label="end", shape=doublecircle];')
-  }
+  if (endsSomewhere(flow)) lines.push('  "__end" [label="end", shape=doublecircle];')
   for (const e of edges(flow)) {
     const to = e.to === END ? '"__end"' : q(e.to)
     const color = e.label === 'failure' ? ', color=firebrick, fontcolor=firebrick' : ''

@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import type { Issue } from './errors.js'
-import { ConditionSchema, END, FlowSchema, RESERVED_FLOW_IDS, TaskSchema, type Flow } from './flow-schema.js'
+import { caseTargets, checkConditionForm, checkExpressions, type FoundExpression } from './condition-checks.js'
+import { CaseSchema, ConditionSchema, END, FlowSchema, RESERVED_FLOW_IDS, RetrySchema, TaskSchema, type Flow } from './flow-schema.js'
 import { pointer } from './json-pointer.js'
 import { analyseGraph } from './flow-graph-checks.js'
 import { closest, knownList } from './suggest.js'
@@ -28,6 +29,8 @@ const isObject = (value: unknown): value is Raw =>
 const FLOW_KEYS = Object.keys(FlowSchema.shape)
 const TASK_KEYS = Object.keys(TaskSchema.shape)
 const CONDITION_KEYS = Object.keys(ConditionSchema.shape)
+const RETRY_KEYS = Object.keys(RetrySchema.shape)
+const CASE_KEYS = Object.keys(CaseSchema.shape)
 /** Beyond this many tasks, "did you mean" hints are skipped so that validation stays linear. */
 const HINT_LIMIT = 2000
 
@@ -60,10 +63,10 @@ export function parseFlow(json: unknown, options: ParseFlowOptions = {}): ParseF
   if (!parsed.success) {
     for (const issue of parsed.error.issues) errors.push(...fromZodIssue(issue, doc, base))
   }
-  checkReferences(doc as Raw, base, options, errors)
+  const expressions = checkReferences(doc as Raw, base, options, errors)
   if (errors.length > 0 || !parsed.success) return { ok: false, errors, warnings: [] }
   const flow = keepInputKeys(parsed.data, doc as Raw)
-  return { ok: true, flow, warnings: analyseGraph(flow, base) }
+  return { ok: true, flow, warnings: analyseGraph(flow, base, expressions) }
 }
 
 /**
@@ -103,6 +106,8 @@ function allowedKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return FLOW_KEYS
   if (path.length === 2 && path[0] === 'tasks') return TASK_KEYS
   if (path.length === 2 && path[0] === 'conditions') return CONDITION_KEYS
+  if (path.length === 3 && path[0] === 'tasks' && path[2] === 'retry') return RETRY_KEYS
+  if (path.length === 4 && path[0] === 'conditions' && path[2] === 'cases') return CASE_KEYS
   return []
 }
 
@@ -130,8 +135,10 @@ function fromZodIssue(issue: z.core.$ZodIssue, doc: unknown, base: readonly (str
       return [{ code: 'INVALID_TYPE', path, message: `${field} must be ${article(issue.expected)}, got ${describeType(value)}` }]
     }
     case 'too_small':
+      if (issue.origin === 'string' && rel[rel.length - 1] === 'when') return [{ code: 'EXPRESSION_INVALID', path, message: `${field} must not be empty: give a CEL expression` }]
       if (issue.origin === 'string') return [{ code: 'EMPTY_NAME', path, message: `${field} must not be empty` }]
-      if (issue.origin === 'array') return [{ code: 'NO_TASKS', path, message: 'a flow needs at least one task' }]
+      if (issue.origin === 'array' && rel[rel.length - 1] === 'tasks') return [{ code: 'NO_TASKS', path, message: 'a flow needs at least one task' }]
+      if (issue.origin === 'array') return [{ code: 'INVALID_VALUE', path, message: `${field} needs at least ${String(issue.minimum)} item${issue.minimum === 1 ? '' : 's'}` }]
       return [{ code: 'INVALID_VALUE', path, message: `${field} must be at least ${String(issue.minimum)}` }]
     case 'too_big':
       return [{ code: 'TOO_LARGE', path, message: `${field} must be at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters long' : ''}` }]
@@ -164,7 +171,7 @@ function article(expected: string): string {
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined)
 
 /** Cross-references between names: checked on whatever parts of the document are well-formed. */
-function checkReferences(doc: Raw, base: readonly (string | number)[], options: ParseFlowOptions, errors: Issue[]): void {
+function checkReferences(doc: Raw, base: readonly (string | number)[], options: ParseFlowOptions, errors: Issue[]): FoundExpression[] {
   const at = (...rel: (string | number)[]): string => pointer([...base, ...rel])
   const tasks = Array.isArray(doc.tasks) ? (doc.tasks as unknown[]) : []
   const conditions = Array.isArray(doc.conditions) ? (doc.conditions as unknown[]) : []
@@ -239,11 +246,17 @@ function checkReferences(doc: Raw, base: readonly (string | number)[], options: 
         sources.set(source, i)
       }
     }
+    checkConditionForm(condition, (...rel) => at('conditions', i, ...rel), label, errors)
+    const targets = caseTargets(condition)
     for (const key of ['target_task_success', 'target_task_failure'] as const) {
       const target = str(condition[key])
-      if (target !== undefined && target !== END && !taskIndex.has(target)) {
-        errors.push({ code: 'UNKNOWN_TARGET_TASK', path: at('conditions', i, key), message: `${label} routes to ${unknown('unknown task', target)}` })
+      if (target !== undefined) targets.push({ rel: [key], target })
+    }
+    for (const { rel, target } of targets) {
+      if (target !== END && !taskIndex.has(target)) {
+        errors.push({ code: 'UNKNOWN_TARGET_TASK', path: at('conditions', i, ...rel), message: `${label} routes to ${unknown('unknown task', target)}` })
       }
     }
   })
+  return checkExpressions(doc, at, new Set(taskIndex.keys()), errors)
 }
