@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { pino } from 'pino'
-import { advance, INITIAL_STATE, isTerminal, type Decision } from '../core/advance.js'
+import { advance, INITIAL_STATE, isTerminal, rerun, type Decision, type ExecutionState } from '../core/advance.js'
 import { FlowManagerError } from '../core/errors.js'
 import type { Flow } from '../core/flow-schema.js'
 import { parseFlow, type ParseFlowResult } from '../core/parse-flow.js'
@@ -106,6 +106,9 @@ export interface Engine {
 }
 
 const PLAN_CACHE_SIZE = 1000
+
+/** The part of an execution's state that is stored; the attempt is recovered from its task runs. */
+const storedState = ({ attempt: _attempt, ...stored }: ExecutionState): Omit<ExecutionState, 'attempt'> => stored
 
 export function createEngine(options: EngineOptions): Engine {
   const { store, tasks } = options
@@ -217,17 +220,12 @@ export function createEngine(options: EngineOptions): Engine {
       decision = advance(l.plan, l.state, { type: 'start' })
       event(l, events, 'execution_started', at, null, { flow_id: execution.flowId, flow_version: execution.flowVersion, node: nodeId })
     } else {
-      // Re-issue the command that was in flight: the same task at the same step, as the next attempt.
-      const task = execution.currentTask === null ? undefined : l.plan.tasks.get(execution.currentTask)
-      decision =
-        task === undefined
-          ? advance(l.plan, l.state, { type: 'fail', error: { code: 'ENGINE_ERROR', message: 'recovered an execution with no current task' } })
-          : { state: l.state, command: { type: 'run_task', task, step: execution.steps } }
+      // Re-issue the command that was in flight (or the retry that was waiting): the same task at the same step, as the next attempt.
+      decision = rerun(l.plan, l.state, cut !== undefined && cut.taskName === execution.currentTask ? cut.attempt + 1 : 1)
       event(l, events, 'execution_resumed', at, null, { reason: 'recovered', previous_owner: record.leaseOwner, node: nodeId })
     }
     l.state = decision.state
-    const attempt = (interrupted?.attempt ?? 0) + 1
-    const startRun = beginRun(l, decision, at, events, interrupted !== undefined ? attempt : 1)
+    const startRun = beginRun(l, decision, at, events)
     await runner.launch(l, decision, stepWrite(l, at, nodeId, at + leaseMs, events, { interruptRun, startRun }))
     logger.info({ executionId: l.id, interruptedTask: interrupted?.taskName }, interrupted === undefined ? 'execution taken over' : 'execution recovered')
   }
@@ -279,7 +277,7 @@ export function createEngine(options: EngineOptions): Engine {
         input,
         idempotencyKey: key ?? null,
         createdAt,
-        ...INITIAL_STATE,
+        ...storedState(INITIAL_STATE),
         startedAt: null,
         finishedAt: null,
         leaseOwner: queued ? null : nodeId,

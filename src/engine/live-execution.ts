@@ -39,6 +39,7 @@ export function newLive(plan: FlowPlan, execution: ExecutionRecord, input: unkno
       stepBase: execution.stepBase,
       failedTask: execution.failedTask,
       error: execution.error,
+      attempt: 1,
     },
     startedAt: execution.startedAt,
     finishedAt: null,
@@ -62,7 +63,10 @@ export function restoreRuns(l: Live, runs: readonly TaskRunRecord[]): void {
       l.results[run.taskName] = { status: run.status, data: run.data, error: run.error?.message ?? null }
     }
   }
-  l.nextSeq = (runs.at(-1)?.seq ?? 0) + 1
+  const last = runs.at(-1)
+  l.nextSeq = (last?.seq ?? 0) + 1
+  // The attempt is not stored with the state: the current task's latest run tells it.
+  if (last !== undefined && last.taskName === l.state.currentTask) l.state = { ...l.state, attempt: last.attempt }
 }
 
 /** Appends an event to the step being built; its sequence number continues the log. */
@@ -71,8 +75,8 @@ export function event(l: Live, events: EventWrite[], type: EventType, at: number
   events.push({ seq: l.eventSeq, type, at, taskName, data: data ?? null, dataJson: data === undefined ? null : JSON.stringify(data) })
 }
 
-/** Records the start of the task run a decision asks for: in memory, in the step, in the log. */
-export function beginRun(l: Live, decision: Decision, at: number, events: EventWrite[], attempt = 1): TaskRunStart | undefined {
+/** Records the start of the task run a decision asks for (as the command's attempt): in memory, in the step, in the log. */
+export function beginRun(l: Live, decision: Decision, at: number, events: EventWrite[]): TaskRunStart | undefined {
   const command = decision.command
   if (command.type !== 'run_task') {
     if (isTerminal(l.state.status)) {
@@ -80,6 +84,7 @@ export function beginRun(l: Live, decision: Decision, at: number, events: EventW
     }
     return undefined
   }
+  const attempt = command.attempt
   const seq = l.nextSeq++
   l.runs.push({
     executionId: l.id,

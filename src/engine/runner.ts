@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { advance, type Decision } from '../core/advance.js'
+import { advance, type Decision, type EngineEvent as StepEvent, type ExecutionError } from '../core/advance.js'
 import { FlowManagerError } from '../core/errors.js'
+import { renderInput } from '../core/input-mapping.js'
+import type { PlanTask } from '../core/plan.js'
+import type { NormalizedResult } from '../core/task-result.js'
 import { LeaseLostError, type EventWrite, type ExecutionDetail, type StepWrite, type Store, type TaskRunRecord } from '../store/store.js'
 import type { Logger, TaskRegistry } from '../tasks/define-task.js'
 import type { Clock } from './engine.js'
@@ -17,7 +20,78 @@ export interface RunnerDeps {
   readonly nodeId: string
   readonly leaseMs: number
   readonly maxResultBytes: number
+  /** The wait before a retry; tests pass one that records the delay and returns at once. */
+  readonly waitBeforeAttempt?: WaitBeforeAttempt
 }
+
+/** Waits `ms` before the next attempt of a task; settles early (and quietly) when `signal` aborts. */
+export type WaitBeforeAttempt = (ms: number, signal: AbortSignal) => Promise<void>
+
+/**
+ * The one place where the runner waits between attempts, in process, holding its execution slot.
+ * A durable wait (recorded in the store, no worker held) replaces this later; everything the wait
+ * needs is in its arguments and in the step written before it (`retry_in_ms`).
+ */
+export const waitBeforeAttempt: WaitBeforeAttempt = async (ms, signal) => {
+  if (ms <= 0 || signal.aborted) return
+  await sleep(ms, undefined, { signal }).catch(() => undefined)
+}
+
+/** Why an attempt's signal was aborted by a timer. */
+class TimeoutError extends Error {
+  constructor(
+    readonly code: 'TASK_TIMEOUT' | 'EXECUTION_TIMEOUT',
+    message: string,
+  ) {
+    super(message)
+    this.name = 'TimeoutError'
+  }
+}
+
+interface AttemptSignal {
+  readonly signal: AbortSignal
+  /** Which limit aborted the attempt, if one did. */
+  expired(): 'task' | 'execution' | null
+  dispose(): void
+}
+
+const NO_LIMIT = (signal: AbortSignal): AttemptSignal => ({ signal, expired: () => null, dispose: () => undefined })
+
+/**
+ * The signal of one task run: the execution's signal (cancel, shutdown) plus the task's
+ * `timeout_ms` and whatever is left of the flow's. Without limits it is the execution's own
+ * signal, so that a flow without timeouts pays nothing for them.
+ */
+function attemptSignal(parent: AbortSignal, task: string, taskMs: number | undefined, flowLeftMs: number | undefined): AttemptSignal {
+  if (taskMs === undefined && flowLeftMs === undefined) return NO_LIMIT(parent)
+  const controller = new AbortController()
+  let expired: 'task' | 'execution' | null = null
+  const onAbort = (): void => controller.abort(parent.reason)
+  parent.addEventListener('abort', onAbort, { once: true })
+  const byTask = taskMs !== undefined && (flowLeftMs === undefined || taskMs < flowLeftMs)
+  const ms = Math.max(0, (byTask ? taskMs : flowLeftMs) ?? 0)
+  const timer = setTimeout(() => {
+    expired = byTask ? 'task' : 'execution'
+    controller.abort(
+      byTask
+        ? new TimeoutError('TASK_TIMEOUT', `task "${task}" ran over its timeout_ms (${ms} ms) and was cancelled`)
+        : new TimeoutError('EXECUTION_TIMEOUT', `the execution ran over the flow's timeout_ms while task "${task}" ran; the task was cancelled`),
+    )
+  }, ms)
+  return {
+    signal: controller.signal,
+    expired: () => expired,
+    dispose() {
+      clearTimeout(timer)
+      parent.removeEventListener('abort', onAbort)
+    },
+  }
+}
+
+const executionTimeout = (timeoutMs: number): ExecutionError => ({
+  code: 'EXECUTION_TIMEOUT',
+  message: `the execution ran over the flow's timeout_ms (${timeoutMs} ms)`,
+})
 
 /** Runs live executions step by step; every step is one atomic, lease-fenced write. */
 export interface Runner {
@@ -32,6 +106,8 @@ export interface Runner {
   /** Waits up to `graceMs` for running executions, then stops the rest without recording them. */
   drain(graceMs: number): Promise<void>
 }
+
+const failed = (message: string, code: string): NormalizedResult => ({ result: { status: 'failure', error: { message, code, retryable: false } }, dataJson: undefined })
 
 export function createRunner(deps: RunnerDeps): Runner {
   const { store, tasks, clock, logger, nodeId, leaseMs, maxResultBytes } = deps
@@ -58,6 +134,41 @@ export function createRunner(deps: RunnerDeps): Runner {
     })
   }
 
+  const wait = deps.waitBeforeAttempt ?? waitBeforeAttempt
+
+  const emitFinished = (
+    executionId: string,
+    task: PlanTask,
+    seq: number,
+    status: 'success' | 'failure',
+    error: TaskRunRecord['error'],
+    durationMs: number,
+    nextTask: string | null,
+    at: number,
+  ): void => emit({ type: 'task_finished', executionId, task: task.name, taskType: task.type, seq, status, error, durationMs, nextTask, at })
+
+  /** Runs the task with its input mapped (when it has `${…}`); a mapping error fails the run without running it. */
+  const startTask = (l: Live, task: PlanTask, context: RunContext): NormalizedResult | Promise<NormalizedResult> => {
+    let input = task.input ?? l.input
+    if (task.inputMapping !== undefined) {
+      const rendered = renderInput(task.inputMapping, { input: l.input, results: l.results })
+      if (!rendered.ok) return failed(`the input of task "${task.name}" could not be mapped: ${rendered.message}`, 'INPUT_MAPPING_ERROR')
+      input = rendered.value
+    }
+    return runTask(tasks.get(task.type), task, input, context, maxResultBytes)
+  }
+
+  /** Waits before a retry, unless the execution is cancelled or its deadline comes first; then decides again. */
+  const afterWait = async (l: Live, planned: Decision, delayMs: number, deadline: number | undefined, flowTimeout: number): Promise<Decision> => {
+    const left = deadline === undefined ? Infinity : deadline - clock.now()
+    await wait(Math.min(delayMs, Math.max(0, left)), l.controller.signal)
+    let decision = planned
+    if (l.controller.signal.aborted) decision = advance(l.plan, l.state, { type: 'cancel', reason: l.cancelReason ?? 'the execution was cancelled' })
+    else if (left <= delayMs) decision = advance(l.plan, l.state, { type: 'fail', error: executionTimeout(flowTimeout) })
+    l.state = decision.state
+    return decision
+  }
+
   const write = async (step: StepWrite): Promise<void> => {
     const pending = store.write(step)
     if (pending !== undefined) await pending
@@ -66,6 +177,8 @@ export function createRunner(deps: RunnerDeps): Runner {
   const drive = async (l: Live, first: Decision): Promise<ExecutionDetail> => {
     let decision = first
     const signal = l.controller.signal
+    const flowTimeout = l.plan.timeoutMs
+    const deadline = flowTimeout === undefined ? undefined : (l.startedAt ?? clock.now()) + flowTimeout
     try {
       while (decision.command.type === 'run_task') {
         const { task, step } = decision.command
@@ -73,24 +186,39 @@ export function createRunner(deps: RunnerDeps): Runner {
         if (listeners.size > 0) {
           emit({ type: 'task_started', executionId: l.id, task: task.name, taskType: task.type, seq: run.seq, attempt: run.attempt, at: run.startedAt })
         }
-        const context = new RunContext(l, task.name, step, run.attempt, signal, logger)
+        const flowLeft = deadline === undefined ? undefined : deadline - clock.now()
+        const limits = attemptSignal(signal, task.name, task.timeoutMs, flowLeft)
         const began = clock.monotonic()
-        const pendingOutcome = runTask(tasks.get(task.type), task, task.input ?? l.input, context, maxResultBytes)
-        const outcome = pendingOutcome instanceof Promise ? await pendingOutcome : pendingOutcome
+        let outcome: NormalizedResult
+        if (flowLeft !== undefined && flowLeft <= 0) {
+          outcome = failed(executionTimeout(flowTimeout ?? 0).message, 'EXECUTION_TIMEOUT')
+        } else {
+          const context = new RunContext(l, task.name, step, run.attempt, limits.signal, logger)
+          const pendingOutcome = startTask(l, task, context)
+          outcome = pendingOutcome instanceof Promise ? await pendingOutcome : pendingOutcome
+        }
+        limits.dispose()
         const durationMs = clock.monotonic() - began
         // Shutdown leaves the task run as recorded (running): recovery re-runs it, at least once.
         if (l.shutdown) return detailOf(l)
         const at = clock.now()
         const result = outcome.result
-        decision = signal.aborted
-          ? advance(l.plan, l.state, { type: 'cancel', reason: l.cancelReason ?? 'the execution was cancelled' })
-          : advance(l.plan, l.state, { type: 'task_finished', result })
-        l.state = decision.state
-        const nextTask = decision.routedTo ?? null
         const error = result.status === 'failure' ? result.error : null
         // What later tasks and the caller see is what was stored (NaN becomes null, a Date its ISO text), so a
         // resumed execution sees the same results as an uninterrupted one.
         const data = outcome.dataJson === undefined ? null : (JSON.parse(outcome.dataJson) as unknown)
+        l.results[task.name] = { status: result.status, data, error: error === null ? null : error.message }
+        let stepEvent: StepEvent
+        if (signal.aborted) stepEvent = { type: 'cancel', reason: l.cancelReason ?? 'the execution was cancelled' }
+        else if (limits.expired() === 'execution' || error?.code === 'EXECUTION_TIMEOUT') stepEvent = { type: 'fail', error: executionTimeout(flowTimeout ?? 0) }
+        else if (task.route === undefined && task.retry?.jitter !== true) stepEvent = { type: 'task_finished', result }
+        else stepEvent = { type: 'task_finished', result, scope: { input: l.input, results: l.results }, random: Math.random() }
+        decision = advance(l.plan, l.state, stepEvent)
+        l.state = decision.state
+        const next = decision.command
+        // A retry is the same task at the same step; its wait is planned by the core and carried out below.
+        const retryInMs = next.type === 'run_task' && next.step === step && next.task === task ? next.delayMs : null
+        const nextTask = decision.routedTo ?? null
         l.runs[l.runs.length - 1] = {
           executionId: run.executionId,
           seq: run.seq,
@@ -105,23 +233,40 @@ export function createRunner(deps: RunnerDeps): Runner {
           durationMs,
           nextTask,
         }
-        l.results[task.name] = { status: result.status, data, error: error === null ? null : error.message }
         const events: EventWrite[] = []
-        event(l, events, 'task_finished', at, task.name, {
+        const finished = {
           seq: run.seq,
+          attempt: run.attempt,
           status: result.status,
           duration_ms: durationMs,
           error: error?.message ?? null,
           error_code: error?.code ?? null,
           next_task: nextTask,
-        })
-        if (nextTask !== null) event(l, events, 'routed', at, task.name, { to: nextTask, condition: task.condition?.name ?? null })
-        const startRun = beginRun(l, decision, at, events)
+        }
+        event(l, events, 'task_finished', at, task.name, retryInMs === null ? finished : { ...finished, retry_in_ms: retryInMs })
+        if (nextTask !== null && retryInMs === null) event(l, events, 'routed', at, task.name, { to: nextTask, condition: task.condition?.name ?? null })
         const finishRun = { seq: run.seq, status: result.status, dataJson: outcome.dataJson, error, finishedAt: at, durationMs, nextTask }
+        if (retryInMs !== null && retryInMs > 0) {
+          // Two steps: the failed attempt is recorded before the wait, the next attempt starts after it.
+          await write(stepWrite(l, at, nodeId, at + leaseMs, events, { finishRun }))
+          if (listeners.size > 0) {
+            logged(l.id, events)
+            emitFinished(l.id, task, run.seq, result.status, error, durationMs, nextTask, at)
+          }
+          decision = await afterWait(l, decision, retryInMs, deadline, flowTimeout ?? 0)
+          if (l.shutdown) return detailOf(l)
+          const woke = clock.now()
+          const wakeEvents: EventWrite[] = []
+          const startRun = beginRun(l, decision, woke, wakeEvents)
+          await write(stepWrite(l, woke, nodeId, woke + leaseMs, wakeEvents, { startRun }))
+          if (listeners.size > 0) logged(l.id, wakeEvents)
+          continue
+        }
+        const startRun = beginRun(l, decision, at, events)
         await write(stepWrite(l, at, nodeId, at + leaseMs, events, { finishRun, startRun }))
         if (listeners.size > 0) {
           logged(l.id, events)
-          emit({ type: 'task_finished', executionId: l.id, task: task.name, taskType: task.type, seq: run.seq, status: result.status, error, durationMs, nextTask, at })
+          emitFinished(l.id, task, run.seq, result.status, error, durationMs, nextTask, at)
         }
       }
       if (listeners.size > 0) {
