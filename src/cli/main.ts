@@ -6,6 +6,7 @@ import { colorsFor, line, type CliIo } from './cli-io.js'
 import { graphCommand } from './commands/graph-command.js'
 import { writeIssues } from './commands/flow-file.js'
 import { runCommand, type RunOptions } from './commands/run-command.js'
+import { simulateCommand, type SimulateOptions } from './commands/simulate-command.js'
 import { DEFAULT_HOST, DEFAULT_PORT, serveCommand, type ServeOptions } from './commands/serve-command.js'
 import { validateCommand, type ValidateOptions } from './commands/validate-command.js'
 import { EXIT, UsageError, exitCodeFor } from './exit-codes.js'
@@ -122,6 +123,24 @@ Examples:
   $ flow-manager graph examples/seed-flow.json --format dot | dot -Tpng > flow.png`)
     .action(async (flow: string, options: { format: GraphFormat }) => {
       done(await graphCommand(flow, options.format, io))
+    })
+
+  program
+    .command('simulate')
+    .description('walk a flow with given task outcomes, without running any task, and print its path')
+    .argument('<flow>', 'flow definition file (JSON)')
+    .option('--input <json>', 'execution input as JSON (default {})')
+    .option('--outcome <task=success|failure>', 'how a task ends (repeatable; tasks not named succeed)', collect, [])
+    .option('--data <task=json>', 'result data of a task, for conditions that read it (repeatable)', collect, [])
+    .option('--json', 'print {path, status, steps, failed_task, error} as JSON')
+    .addHelpText('after', `
+Exit codes: 0 the simulated execution completes, 1 it fails, 2 invalid flow or bad usage.
+
+Examples:
+  $ flow-manager simulate examples/seed-flow.json --outcome task2=failure
+  $ flow-manager simulate flow.json --input '{"tier": "gold"}' --data 'fetch={"count": 3}' --json`)
+    .action(async (flow: string, options: SimulateOptions) => {
+      done(await simulateCommand(flow, options, io))
     })
 
   program

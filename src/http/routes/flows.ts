@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { EXECUTION_STATUSES } from '../../core/advance.js'
 import { FlowManagerError } from '../../core/errors.js'
+import { OUTCOMES } from '../../core/flow-schema.js'
+import { compileFlow } from '../../core/plan.js'
+import { simulate } from '../../core/simulate.js'
 import type { Engine } from '../../engine/engine.js'
 import type { FlowRecord } from '../../store/store.js'
 import {
@@ -11,6 +15,7 @@ import {
   FlowViewSchema,
   PagingQuery,
   ProblemSchema,
+  SEED_FLOW,
   ValidationResultSchema,
   pageOf,
 } from '../schemas.js'
@@ -33,6 +38,23 @@ export function toFlowView(record: FlowRecord): z.output<typeof FlowViewSchema> 
 
 export const flowPath = (record: FlowRecord): string => `/api/v1/flows/${encodeURIComponent(record.id)}?version=${record.version}`
 
+const SimulateBody = z
+  .strictObject({
+    flow: z.unknown().describe('A flow, bare or in a {"flow": …} envelope.'),
+    input: z.unknown().optional().describe('The execution input expressions see; default {}.'),
+    outcomes: z.record(z.string(), z.enum(OUTCOMES)).optional().describe('How each task ends; tasks not named succeed.'),
+    data: z.record(z.string(), z.unknown()).optional().describe('Result data per task, for conditions and input mappings that read it.'),
+  })
+  .meta({ examples: [{ flow: { flow: SEED_FLOW }, outcomes: { task2: 'failure' } }] })
+
+const SimulationSchema = z.object({
+  path: z.array(z.string()).readonly().describe('Task runs in order, one per attempt.'),
+  status: z.enum(EXECUTION_STATUSES),
+  steps: z.int(),
+  failed_task: z.string().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+})
+
 /** Validating, registering and reading flow definitions. */
 export function flowRoutes(app: FastifyInstance, deps: { engine: Engine }): void {
   const { engine } = deps
@@ -51,6 +73,35 @@ export function flowRoutes(app: FastifyInstance, deps: { engine: Engine }): void
     (request) => {
       const result = engine.validate(request.body)
       return { valid: result.ok, errors: result.ok ? [] : result.errors, warnings: result.warnings }
+    },
+  )
+
+  r.post(
+    '/api/v1/flows/simulate',
+    {
+      schema: {
+        tags: ['flows'],
+        summary: 'Walk a flow with given task outcomes and data, without running any task',
+        body: SimulateBody,
+        response: { 200: SimulationSchema, 422: ProblemSchema, ...COMMON_PROBLEMS },
+      },
+    },
+    (request) => {
+      const { flow: document, input, outcomes = {}, data = {} } = request.body
+      const parsed = engine.validate(document)
+      if (!parsed.ok) {
+        const first = parsed.errors[0]
+        throw new FlowManagerError('FLOW_INVALID', `the flow is invalid: ${first?.path ?? ''} ${first?.message ?? ''}`.trim(), { issues: parsed.errors })
+      }
+      const names = new Set(parsed.flow.tasks.map((t) => t.name))
+      for (const [field, map] of [['outcomes', outcomes], ['data', data]] as const) {
+        const unknown = Object.keys(map).filter((name) => !names.has(name))
+        if (unknown.length > 0) {
+          throw new FlowManagerError('INPUT_INVALID', `${field} names ${unknown.map((n) => `"${n}"`).join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} not a task of the flow`)
+        }
+      }
+      const result = simulate(compileFlow(parsed.flow), { input: input ?? {}, outcomes, data })
+      return { path: result.path, status: result.status, steps: result.steps, failed_task: result.failedTask, error: result.error }
     },
   )
 
