@@ -1,0 +1,90 @@
+import { apiKey, setApiKey } from './api.js'
+import { Link } from './components.js'
+import { KeyPrompt } from './key-prompt.js'
+import { EditorPage } from './pages/editor-page.js'
+import { ExecutionPage } from './pages/execution-page.js'
+import { ExecutionsPage } from './pages/executions-page.js'
+import { FlowPage } from './pages/flow-page.js'
+import { FlowsPage } from './pages/flows-page.js'
+import { TasksPage } from './pages/tasks-page.js'
+import { href, onLinkClick, parseRoute, useLocation, type Route } from './router.js'
+
+const NAV = [
+  { to: href.executions(), label: 'Executions', pages: ['executions', 'execution'] },
+  { to: href.flows(), label: 'Flows', pages: ['flows', 'flow'] },
+  { to: href.editor(), label: 'Editor', pages: ['editor'] },
+  { to: href.tasks(), label: 'Task types', pages: ['tasks'] },
+] as const
+
+function Page({ route }: { route: Route }): React.JSX.Element {
+  switch (route.page) {
+    case 'executions':
+      return <ExecutionsPage />
+    case 'execution':
+      return <ExecutionPage key={route.id} id={route.id} />
+    case 'flows':
+      return <FlowsPage />
+    case 'flow':
+      return <FlowPage key={route.id} id={route.id} />
+    case 'editor':
+      return <EditorPage />
+    case 'tasks':
+      return <TasksPage />
+    case 'not-found':
+      return (
+        <section className="fm-page">
+          <h1>Not found</h1>
+          <p>
+            Nothing at this address. Go to the <Link to={href.executions()}>executions</Link>.
+          </p>
+        </section>
+      )
+  }
+}
+
+export function App(): React.JSX.Element {
+  const { pathname } = useLocation()
+  const route = parseRoute(pathname)
+  return (
+    <>
+      <a className="fm-skip" href="#fm-main">
+        Skip to content
+      </a>
+      <header className="fm-top">
+        <Link to={href.executions()} className="fm-brand">
+          Flow Manager
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((item) => (
+              <li key={item.to}>
+                <a href={item.to} aria-current={(item.pages as readonly string[]).includes(route.page) ? 'page' : undefined} onClick={onLinkClick}>
+                  {item.label}
+                </a>
+              </li>
+            ))}
+            <li>
+              <a href="/docs">API docs</a>
+            </li>
+          </ul>
+        </nav>
+        {apiKey() !== null ? (
+          <button
+            type="button"
+            className="fm-button small fm-forget"
+            onClick={() => {
+              setApiKey(null)
+              location.reload()
+            }}
+          >
+            Forget key
+          </button>
+        ) : null}
+      </header>
+      <main id="fm-main" tabIndex={-1}>
+        <Page route={route} />
+      </main>
+      <KeyPrompt />
+    </>
+  )
+}

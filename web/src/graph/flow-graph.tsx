@@ -1,0 +1,271 @@
+import {
+  BaseEdge,
+  Controls,
+  Handle,
+  MarkerType,
+  Position,
+  ReactFlow,
+  ReactFlowProvider,
+  useReactFlow,
+  type Edge,
+  type EdgeProps,
+  type Node,
+  type NodeProps,
+} from '@xyflow/react'
+import '@xyflow/react/dist/base.css'
+import { memo, useEffect, useMemo, useRef, useState } from 'react'
+import { formatMs, useNow } from '../format.js'
+import { layoutGraph, NODE_SIZE, type Layout } from './layout.js'
+import { structureKey, type GraphModel, type GraphNode, type NodeState } from './model.js'
+
+interface NodeData extends Record<string, unknown> {
+  readonly node: GraphNode
+  readonly selected: boolean
+  readonly onSelect: ((task: string) => void) | undefined
+}
+interface EdgeData extends Record<string, unknown> {
+  readonly points: readonly { x: number; y: number }[] | undefined
+  readonly label: string
+  readonly labelAt: { x: number; y: number } | undefined
+  readonly title: string
+  readonly taken: boolean
+}
+type FmNode = Node<NodeData, 'fm'>
+type FmEdge = Edge<EdgeData, 'routed'>
+
+export const STATE_LABEL: Record<NodeState, string> = {
+  idle: '',
+  pending: 'pending',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  retried: 'retried',
+  skipped: 'skipped',
+  interrupted: 'interrupted',
+}
+const STATE_ICON: Record<NodeState, string> = { idle: '', pending: '○', running: '◔', succeeded: '✓', failed: '✕', retried: '↻', skipped: '–', interrupted: '⏸' }
+
+function Timer({ since }: { since: string }): React.JSX.Element {
+  const now = useNow(true)
+  return <span className="fm-timer">{formatMs(Math.max(0, now - Date.parse(since)))}</span>
+}
+
+const FmNodeView = memo(function FmNodeView({ data }: NodeProps<FmNode>): React.JSX.Element {
+  const { node, selected, onSelect } = data
+  const handles = (
+    <>
+      <Handle type="target" position={Position.Top} isConnectable={false} />
+      <Handle type="source" position={Position.Bottom} isConnectable={false} />
+    </>
+  )
+  if (node.kind === 'start') return <div className="fm-start" title="start">{handles}</div>
+  if (node.kind === 'end') {
+    return (
+      <div className={`fm-end state-${node.state}`} title={node.state === 'idle' ? 'end' : `end (${node.state === 'skipped' || node.state === 'pending' ? 'not reached' : 'reached'})`}>
+        {handles}end
+      </div>
+    )
+  }
+  const state = STATE_LABEL[node.state]
+  const detail = (
+    <>
+      <span className="fm-node-name">{node.label}</span>
+      <span className="fm-node-meta">
+        {node.kind === 'missing' ? (
+          <span>unknown task</span>
+        ) : (
+          <>
+            {state === '' ? <span>{node.type ?? node.description ?? ''}</span> : <span className="fm-node-state">{STATE_ICON[node.state]} {state}</span>}
+            {node.runningSince !== undefined ? <Timer since={node.runningSince} /> : node.durationMs !== undefined ? <span>{formatMs(node.durationMs)}</span> : null}
+            {node.runs > 1 ? <span title={`${node.runs} task runs`}>×{node.runs}</span> : null}
+          </>
+        )}
+      </span>
+    </>
+  )
+  const className = `fm-node kind-${node.kind} state-${node.state}${selected ? ' selected' : ''}`
+  return (
+    <div className={className} data-task={node.label} data-state={node.state} title={node.description ?? node.error ?? node.label}>
+      {handles}
+      {onSelect === undefined || node.kind !== 'task' ? (
+        <div className="fm-node-body">{detail}</div>
+      ) : (
+        // The click (from the pointer, Enter or Space) bubbles to React Flow's onNodeClick, which selects.
+        <button type="button" className="fm-node-body" aria-pressed={selected} aria-label={`${node.label}${state === '' ? '' : `, ${state}`}: show its task runs`}>
+          {detail}
+        </button>
+      )}
+    </div>
+  )
+})
+
+const RoutedEdge = memo(function RoutedEdge({ id, data, sourceX, sourceY, targetX, targetY, markerEnd }: EdgeProps<FmEdge>): React.JSX.Element {
+  const points = data?.points
+  const path = points === undefined ? `M${sourceX},${sourceY}L${targetX},${targetY}` : `M${points.map((p) => `${p.x},${p.y}`).join('L')}`
+  const at = data?.labelAt
+  const className = `fm-edge${data?.taken === true ? ' taken' : ''}${data?.label === 'failure' ? ' on-failure' : ''}`
+  return (
+    <g className={className}>
+      <title>{data?.title}</title>
+      <BaseEdge id={id} path={path} {...(markerEnd === undefined ? {} : { markerEnd })} />
+      {at !== undefined && data !== undefined && data.label !== '' ? (
+        <text className="fm-edge-label" x={at.x} y={at.y} textAnchor="middle" dominantBaseline="central">
+          {data.label}
+        </text>
+      ) : null}
+    </g>
+  )
+})
+
+const nodeTypes = { fm: FmNodeView }
+const edgeTypes = { routed: RoutedEdge }
+
+export interface FlowGraphProps {
+  readonly model: GraphModel
+  /** The selected task's name. */
+  readonly selected?: string | undefined
+  /** Makes task nodes buttons that select the task. */
+  readonly onSelect?: (task: string) => void
+  readonly label: string
+}
+
+/** A flow or an execution drawn with React Flow, laid out by ELK; the layout is redone only when the structure changes. */
+export function FlowGraph(props: FlowGraphProps): React.JSX.Element {
+  return (
+    <ReactFlowProvider>
+      <GraphCanvas {...props} />
+    </ReactFlowProvider>
+  )
+}
+
+function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): React.JSX.Element {
+  const key = useMemo(() => structureKey(model), [model])
+  const [layout, setLayout] = useState<{ key: string; layout: Layout } | undefined>(undefined)
+  const [failed, setFailed] = useState<string | undefined>(undefined)
+  const started = useRef(0)
+  const flow = useReactFlow()
+  const container = useRef<HTMLDivElement>(null)
+
+  useEffect(() => {
+    let live = true
+    started.current = performance.now()
+    container.current?.removeAttribute('data-ready')
+    layoutGraph(model).then(
+      (result) => {
+        if (live) setLayout({ key, layout: result })
+      },
+      (error: unknown) => {
+        if (live) setFailed(error instanceof Error ? error.message : String(error))
+      },
+    )
+    return () => {
+      live = false
+    }
+    // The layout depends on the structure only (`key`); states change without a new layout.
+  }, [key])
+
+  const current = layout?.layout
+  const nodes = useMemo<FmNode[]>(() => {
+    if (current === undefined) return []
+    return model.nodes.map((node) => {
+      const box = current.nodes.get(node.id)
+      const size = NODE_SIZE[node.kind]
+      return {
+        id: node.id,
+        type: 'fm',
+        position: { x: box?.x ?? 0, y: box?.y ?? 0 },
+        width: size.width,
+        height: size.height,
+        data: { node, selected: node.kind === 'task' && node.label === selected, onSelect },
+        draggable: false,
+        selectable: false,
+        focusable: false,
+      }
+    })
+  }, [current, model, selected, onSelect])
+
+  const edges = useMemo<FmEdge[]>(() => {
+    if (current === undefined) return []
+    return model.edges.map((edge) => {
+      const route = current.edges.get(edge.id)
+      return {
+        id: edge.id,
+        type: 'routed',
+        source: edge.source,
+        target: edge.target,
+        markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16, color: edge.taken ? 'var(--taken)' : edge.label === 'failure' ? 'var(--edge-failure)' : 'var(--edge)' },
+        data: { points: route?.points, label: edge.label, labelAt: route?.label, title: edge.title, taken: edge.taken },
+        focusable: false,
+        selectable: false,
+        zIndex: edge.taken ? 1 : 0,
+      }
+    })
+  }, [current, model])
+
+  // Fit the view to a new layout, then say the graph is drawn (the benchmark and tests wait for this).
+  useEffect(() => {
+    if (layout === undefined) return
+    const frame = requestAnimationFrame(() => {
+      void flow.fitView({ padding: 0.1, maxZoom: 1.2 })
+      requestAnimationFrame(() => {
+        const ms = performance.now() - started.current
+        container.current?.setAttribute('data-ready', 'true')
+        container.current?.setAttribute('data-draw-ms', ms.toFixed(1))
+      })
+    })
+    return () => cancelAnimationFrame(frame)
+  }, [layout, flow])
+
+  // A new size (a rotated phone, a resized window) fits the graph again.
+  const laidOut = layout !== undefined
+  useEffect(() => {
+    const element = container.current
+    if (!laidOut || element === null) return
+    let frame = 0
+    let first = true
+    const observer = new ResizeObserver(() => {
+      if (first) {
+        first = false
+        return
+      }
+      cancelAnimationFrame(frame)
+      frame = requestAnimationFrame(() => void flow.fitView({ padding: 0.1, maxZoom: 1.2 }))
+    })
+    observer.observe(element)
+    return () => {
+      observer.disconnect()
+      cancelAnimationFrame(frame)
+    }
+  }, [laidOut, flow])
+
+  return (
+    <div className="fm-graph" ref={container} role="group" aria-label={label} data-nodes={model.nodes.length}>
+      {failed !== undefined ? <p className="fm-error">The graph could not be laid out: {failed}</p> : null}
+      {current === undefined && failed === undefined ? <p className="fm-muted fm-graph-wait">Laying out the graph…</p> : null}
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        nodesFocusable={false}
+        edgesFocusable={false}
+        elementsSelectable={false}
+        {...(onSelect === undefined
+          ? {}
+          : {
+              onNodeClick: (_event: React.MouseEvent, clicked: FmNode) => {
+                if (clicked.data.node.kind === 'task') onSelect(clicked.data.node.label)
+              },
+            })}
+        minZoom={0.05}
+        maxZoom={2}
+        fitView
+        onlyRenderVisibleElements={model.nodes.length > 300}
+      >
+        <Controls showInteractive={false} />
+      </ReactFlow>
+    </div>
+  )
+}

@@ -1,0 +1,222 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { api, ApiError, executionPath, flowPath, isTerminal, type ExecutionView, type Flow, type FlowView } from '../api.js'
+import { ErrorBox, JsonBlock, Link, StatusBadge, useCoalesced, useLoad, useTitle } from '../components.js'
+import { elapsed, formatMs, formatTime, useNow } from '../format.js'
+import { FlowGraph } from '../graph/flow-graph.js'
+import { preloadLayout } from '../graph/layout.js'
+import { executionGraph } from '../graph/model.js'
+import { href, navigate, useLocation } from '../router.js'
+import { followExecution, type IdentifiedEvent } from '../sse.js'
+import { TaskRuns } from './task-runs.js'
+import { Timeline } from './timeline.js'
+
+/** One execution at /ui/executions/{id}: its graph, the selected task's runs, and the event timeline, live. */
+export function ExecutionPage({ id }: { id: string }): React.JSX.Element {
+  useTitle(`Execution ${id}`)
+  useEffect(preloadLayout, [])
+  const { search } = useLocation()
+  const selected = search.get('task') ?? undefined
+  const execution = useLoad((signal) => api<ExecutionView>(executionPath(id), { signal }), [id])
+  const view = execution.data
+  const definition = useLoad(
+    async (signal): Promise<Flow | undefined> => {
+      if (view === undefined) return undefined
+      if (view.flow_version === null) return undefined
+      return (await api<FlowView>(flowPath(view.flow_id, view.flow_version), { signal })).flow
+    },
+    [id, view?.flow_id, view?.flow_version],
+  )
+
+  const [events, setEvents] = useState<IdentifiedEvent[]>([])
+  const [generation, setGeneration] = useState(0)
+  const reloadSoon = useCoalesced(execution.reload, 150)
+  const loaded = view !== undefined
+  const statusRef = useRef(view?.status)
+  statusRef.current = view?.status
+  useEffect(() => {
+    if (!loaded) return
+    const controller = new AbortController()
+    const seen = new Set<number>()
+    setEvents([])
+    void followExecution(
+      id,
+      (item) => {
+        if (seen.has(item.id)) return
+        seen.add(item.id)
+        setEvents((list) => [...list, item])
+        // A finished execution's history needs no re-read; anything live does.
+        if (statusRef.current === undefined || !isTerminal(statusRef.current) || item.event.type === 'execution_started') reloadSoon()
+      },
+      controller.signal,
+    )
+    return () => controller.abort()
+  }, [id, loaded, generation, reloadSoon])
+
+  const model = useMemo(() => (view === undefined ? undefined : executionGraph(definition.data, view)), [view, definition.data])
+  const select = useCallback(
+    (task: string | undefined) => {
+      const next = new URLSearchParams(location.search)
+      if (task === undefined || next.get('task') === task) next.delete('task')
+      else next.set('task', task)
+      const text = next.toString()
+      navigate(`${href.execution(id)}${text === '' ? '' : `?${text}`}`, { replace: true })
+    },
+    [id],
+  )
+
+  if (execution.error instanceof ApiError && execution.error.status === 404) {
+    return (
+      <section className="fm-page">
+        <h1>Execution not found</h1>
+        <p>
+          No execution <code>{id}</code>. See the <Link to={href.executions()}>executions</Link>.
+        </p>
+      </section>
+    )
+  }
+  if (view === undefined || model === undefined) {
+    return (
+      <section className="fm-page">
+        <h1>Execution</h1>
+        <ErrorBox error={execution.error} />
+        {execution.error === undefined ? <p className="fm-muted">Loading…</p> : null}
+      </section>
+    )
+  }
+  const flow = definition.data
+  const task = selected === undefined ? undefined : flow?.tasks.find((t) => t.name === selected)
+  return (
+    <section className="fm-page fm-execution" data-status={view.status}>
+      <ExecutionHeader
+        view={view}
+        onChanged={() => {
+          setGeneration((g) => g + 1)
+          execution.reload()
+        }}
+      />
+      <ErrorBox error={execution.error} />
+      {flow === undefined && !definition.loading ? (
+        <p className="fm-muted">This execution ran an inline flow whose definition the API does not keep; the graph shows the path its task runs took.</p>
+      ) : null}
+      <div className="fm-execution-body">
+        <div className="fm-graph-panel">
+          <FlowGraph model={model} selected={selected} onSelect={select} label={`Graph of execution ${id}`} />
+          <Legend />
+        </div>
+        <aside className="fm-side" aria-label="Task runs and events">
+          {selected !== undefined ? (
+            <TaskRuns task={selected} definition={task} execution={view} onClose={() => select(undefined)} />
+          ) : (
+            <p className="fm-muted fm-hint">Select a task in the graph to see its task runs: attempts, input, output, error and timings.</p>
+          )}
+          <Timeline events={events} onSelect={select} />
+        </aside>
+      </div>
+    </section>
+  )
+}
+
+function ExecutionHeader({ view, onChanged }: { view: ExecutionView; onChanged: () => void }): React.JSX.Element {
+  const running = view.status === 'running' || view.status === 'pending'
+  const now = useNow(running)
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>(undefined)
+  const [resumeInput, setResumeInput] = useState('')
+  const act = async (action: 'cancel' | 'resume'): Promise<void> => {
+    setBusy(true)
+    setError(undefined)
+    try {
+      let body: unknown = action === 'cancel' ? {} : { wait: false }
+      if (action === 'resume' && resumeInput.trim() !== '') body = { wait: false, input: JSON.parse(resumeInput) as unknown }
+      await api(`${executionPath(view.execution_id)}/${action}`, { method: 'POST', body })
+      onChanged()
+    } catch (e) {
+      setError(e instanceof SyntaxError ? new Error(`The new input is not JSON: ${e.message}`) : e)
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <header className="fm-execution-head">
+      <div className="fm-page-head">
+        <h1>
+          <StatusBadge status={view.status} /> <span className="fm-mono">{view.execution_id}</span>
+        </h1>
+        <div className="fm-actions">
+          {running ? (
+            <button type="button" className="fm-button danger" disabled={busy} onClick={() => void act('cancel')}>
+              Cancel
+            </button>
+          ) : null}
+          {view.status === 'failed' ? (
+            <button type="button" className="fm-button primary" disabled={busy} onClick={() => void act('resume')}>
+              Resume{view.failed_task === null ? '' : ` from ${view.failed_task}`}
+            </button>
+          ) : null}
+        </div>
+      </div>
+      <dl className="fm-facts">
+        <div>
+          <dt>Flow</dt>
+          <dd>
+            {view.flow_version === null ? (
+              <span>{view.flow_id} (inline)</span>
+            ) : (
+              <Link to={href.flow(view.flow_id, view.flow_version)}>
+                {view.flow_id} v{view.flow_version}
+              </Link>
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>{formatTime(view.started_at ?? view.created_at)}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd className="fm-duration">{formatMs(view.duration_ms ?? (running ? elapsed(view.started_at, null, now) : null))}</dd>
+        </div>
+        <div>
+          <dt>Task runs</dt>
+          <dd>{view.task_results.length}</dd>
+        </div>
+      </dl>
+      {view.error !== null ? (
+        <p className="fm-error" role="status">
+          {view.failed_task !== null ? <strong>{view.failed_task}: </strong> : null}
+          {view.error.message} <span className="fm-muted">({view.error.code})</span>
+        </p>
+      ) : null}
+      <details className="fm-details">
+        <summary>Execution input</summary>
+        <JsonBlock value={view.input} label="Execution input" />
+      </details>
+      {view.status === 'failed' ? (
+        <details className="fm-details">
+          <summary>Resume with a new input</summary>
+          <label className="fm-stack">
+            New input (JSON; it replaces the execution input from the resumed task on)
+            <textarea className="fm-code" rows={4} value={resumeInput} onChange={(e) => setResumeInput(e.target.value)} placeholder={JSON.stringify(view.input)} />
+          </label>
+        </details>
+      ) : null}
+      <ErrorBox error={error} />
+    </header>
+  )
+}
+
+function Legend(): React.JSX.Element {
+  const states = ['pending', 'running', 'succeeded', 'failed', 'retried', 'skipped'] as const
+  return (
+    <ul className="fm-legend" aria-label="Legend">
+      {states.map((s) => (
+        <li key={s} className={`state-${s}`}>
+          <span className="fm-swatch" aria-hidden="true" /> {s}
+        </li>
+      ))}
+      <li className="fm-legend-path">
+        <span className="fm-swatch-line" aria-hidden="true" /> path taken
+      </li>
+    </ul>
+  )
+}
