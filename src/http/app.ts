@@ -16,6 +16,7 @@ import { flowRoutes } from './routes/flows.js'
 import { operationsRoutes } from './routes/operations.js'
 import { seedCompatRoutes } from './routes/seed-compat.js'
 import { taskRoutes } from './routes/tasks.js'
+import { uiRoutes } from './routes/ui.js'
 import { validatorCompiler } from './validation.js'
 
 export interface BuildAppOptions {
@@ -38,6 +39,8 @@ export interface BuildAppOptions {
   readonly defaultWaitMs?: number
   /** Milliseconds between SSE heartbeats; default 15000. */
   readonly heartbeatMs?: number
+  /** Folder of the built web UI served under /ui/; default web/dist of this package. */
+  readonly uiRoot?: string
   /** Sees every route as it is added, plugins' included (the auth test walks the table with it). */
   readonly onRoute?: (route: RouteOptions) => void
 }
@@ -115,5 +118,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   executionRoutes(app, { engine, defaultWaitMs })
   executionEventRoutes(app, { engine, heartbeatMs: options.heartbeatMs ?? 15_000, openStreams })
   seedCompatRoutes(app, { engine, defaultWaitMs })
+  await uiRoutes(app, options.uiRoot === undefined ? {} : { root: options.uiRoot })
   return app
 }
