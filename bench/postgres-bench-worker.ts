@@ -21,7 +21,8 @@ const tasks = createTaskRegistry([
     run: () => send({ type: 'started', at: wallClock() }),
   }),
 ])
-const engine = createEngine({ store, tasks, maxConcurrent: Number(maxConcurrentText ?? 1000) })
+// Work is queued before the workers start, so no notification wakes them when slots free: poll often.
+const engine = createEngine({ store, tasks, maxConcurrent: Number(maxConcurrentText ?? 1000), pollMs: 50 })
 engine.subscribe((event) => {
   if (event.type === 'execution_finished') send({ type: 'finished' })
 })

@@ -59,20 +59,24 @@ async function unfinished(client: pg.Client): Promise<number> {
  * executions of a 10-task no-op chain: each transition is a durable, lease-fenced step write.
  */
 async function engineRate(url: string, processes: number, executions: number): Promise<number> {
-  const { engine, store } = await producer(url)
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   const workers = Array.from({ length: processes }, () => startWorker(url, 1000))
   try {
+    const { engine, store } = await producer(url)
     await engine.registerFlow(chainFlow(TASKS, 'nop', 'bench'))
     const queued = await Promise.all(Array.from({ length: executions }, () => engine.start({ flowId: 'bench' })))
-    // Nobody waits for these here (the database is polled instead); they end when the store closes.
+    // Each `done` reads the store until its execution ends elsewhere; closing the producer stops
+    // them, so that only the workers load the database while they are measured.
     for (const { done } of queued) done.catch(() => undefined)
+    await engine.close({ graceMs: 0 })
+    await store.close()
     await Promise.all(workers.map((w) => w.next('ready')))
     const t0 = now()
     for (const w of workers) w.child.send({ type: 'go' })
     // Polled, not awaited: the work is spread over other processes; 5 ms is small beside the run.
-    for (const deadline = t0 + 600_000; (await unfinished(client)) > 0; ) {
+    for (let deadline = t0 + 600_000, left = await unfinished(client); left > 0; left = await unfinished(client)) {
+      if (process.env.FM_BENCH_DEBUG) console.log(Math.round(now() - t0), left)
       if (now() > deadline) throw new Error('the workers did not finish within 10 minutes')
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
@@ -80,8 +84,6 @@ async function engineRate(url: string, processes: number, executions: number): P
   } finally {
     await stopWorkers(workers)
     await client.end()
-    await engine.close({ graceMs: 0 })
-    await store.close()
   }
 }
 
