@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useLayoutEffect, useRef, useState } from 'react'
 import { onKeyNeeded, setApiKey } from './api.js'
 
 /**
@@ -9,7 +9,8 @@ export function KeyPrompt(): React.JSX.Element | null {
   const [request, setRequest] = useState<{ reason: string; done: () => void } | undefined>(undefined)
   const [value, setValue] = useState('')
   const dialog = useRef<HTMLDialogElement>(null)
-  useEffect(() => {
+  // A layout effect runs before any page's effects start their requests, so no 401 finds no prompt.
+  useLayoutEffect(() => {
     onKeyNeeded((reason) => new Promise<void>((resolve) => setRequest({ reason, done: resolve })))
   }, [])
   useEffect(() => {

@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { chromium, type Browser } from 'playwright-core'
+import { pino } from 'pino'
+import { createEngine, type Engine } from '../../src/engine/engine.js'
+import { startServer, type RunningServer } from '../../src/http/server.js'
+import { openStore } from '../../src/store/open-store.js'
+import type { Store } from '../../src/store/store.js'
+import { builtinTasks } from '../../src/tasks/builtin-tasks.js'
+import { createTaskRegistry, type TaskType } from '../../src/tasks/define-task.js'
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url))
+export const UI_DIST = join(REPO, 'web', 'dist')
+export const ARTIFACTS = join(REPO, 'test-artifacts')
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+function newestMtime(path: string): number {
+  const info = statSync(path)
+  if (!info.isDirectory()) return info.mtimeMs
+  return readdirSync(path).reduce((newest, entry) => Math.max(newest, newestMtime(join(path, entry))), info.mtimeMs)
+}
+
+/**
+ * Builds the UI when web/dist is missing or older than its sources. The build goes to a temporary
+ * folder that replaces web/dist in one rename, so a server reading web/dist never sees half a build.
+ */
+export async function ensureUiBuilt(): Promise<void> {
+  const index = join(UI_DIST, 'index.html')
+  const web = join(REPO, 'web')
+  const sources = Math.max(newestMtime(join(web, 'src')), newestMtime(join(web, 'index.html')), newestMtime(join(web, 'vite.config.ts')))
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return
+  const out = join(web, `.dist-${process.pid}`)
+  await promisify(execFile)(process.execPath, [join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(web, 'vite.config.ts'), '--outDir', out, '--logLevel', 'warn'], {
+    cwd: REPO,
+  })
+  const old = join(web, `.dist-old-${process.pid}`)
+  if (existsSync(UI_DIST)) renameSync(UI_DIST, old)
+  renameSync(out, UI_DIST)
+  rmSync(old, { recursive: true, force: true })
+}
+
+export function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH`)
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+}
+
+export interface UiServer {
+  readonly url: string
+  readonly engine: Engine
+  readonly store: Store
+  close(): Promise<void>
+}
+
+/** The real server on 127.0.0.1, an ephemeral port and a fresh SQLite file, serving the built UI. */
+export async function startUiServer(options: { tasks?: readonly TaskType[]; apiKeys?: readonly string[] } = {}): Promise<UiServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'flow-manager-e2e-'))
+  const store = await openStore(`sqlite:${join(dir, 'e2e.db')}`)
+  const engine = createEngine({ store, tasks: createTaskRegistry([...builtinTasks, ...(options.tasks ?? [])]) })
+  let server: RunningServer
+  try {
+    server = await startServer({ engine, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), graceMs: 0, app: { apiKeys: options.apiKeys ?? [], uiRoot: UI_DIST } })
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+  return {
+    url: server.url,
+    engine,
+    store,
+    async close() {
+      await server.close()
+      await store.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+export function artifactPath(name: string): string {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  return join(ARTIFACTS, name)
+}
