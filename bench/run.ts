@@ -1,7 +1,9 @@
 import { cpus, totalmem } from 'node:os'
 import type { BenchOptions, BenchRow } from './bench-kit.js'
 import { engineBench } from './engine-bench.js'
+import { httpBench } from './http-bench.js'
 import { memoryBench } from './memory-bench.js'
+import { postgresBench } from './postgres-bench.js'
 import { sqliteBench } from './sqlite-bench.js'
 import { validationBench } from './validation-bench.js'
 
@@ -15,6 +17,8 @@ const suites: Record<string, (o: BenchOptions) => Promise<BenchRow[]>> = {
   sqlite: sqliteBench,
   validation: validationBench,
   memory: memoryBench,
+  http: httpBench,
+  postgres: postgresBench,
 }
 
 const format = (value: number): string =>

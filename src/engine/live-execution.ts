@@ -72,7 +72,7 @@ export function restoreRuns(l: Live, runs: readonly TaskRunRecord[]): void {
 /** Appends an event to the step being built; its sequence number continues the log. */
 export function event(l: Live, events: EventWrite[], type: EventType, at: number, taskName: string | null, data?: object): void {
   l.eventSeq += 1
-  events.push({ seq: l.eventSeq, type, at, taskName, data: data ?? null, dataJson: data === undefined ? null : JSON.stringify(data) })
+  events.push({ seq: l.eventSeq, type, at, taskName, data: data ?? null })
 }
 
 /** Records the start of the task run a decision asks for (as the command's attempt): in memory, in the step, in the log. */

@@ -55,7 +55,14 @@ interface AttemptSignal {
   dispose(): void
 }
 
-const NO_LIMIT = (signal: AbortSignal): AttemptSignal => ({ signal, expired: () => null, dispose: () => undefined })
+/** The execution's own signal, unchanged: built per task run, so a class keeps it to one small object. */
+class NoLimit implements AttemptSignal {
+  constructor(readonly signal: AbortSignal) {}
+  expired(): null {
+    return null
+  }
+  dispose(): void {}
+}
 
 /**
  * The signal of one task run: the execution's signal (cancel, shutdown) plus the task's
@@ -63,7 +70,7 @@ const NO_LIMIT = (signal: AbortSignal): AttemptSignal => ({ signal, expired: () 
  * signal, so that a flow without timeouts pays nothing for them.
  */
 function attemptSignal(parent: AbortSignal, task: string, taskMs: number | undefined, flowLeftMs: number | undefined): AttemptSignal {
-  if (taskMs === undefined && flowLeftMs === undefined) return NO_LIMIT(parent)
+  if (taskMs === undefined && flowLeftMs === undefined) return new NoLimit(parent)
   const controller = new AbortController()
   let expired: 'task' | 'execution' | null = null
   const onAbort = (): void => controller.abort(parent.reason)
@@ -130,7 +137,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     emit({
       type: 'logged',
       executionId,
-      events: events.map((e) => ({ executionId, seq: e.seq, type: e.type, at: e.at, taskName: e.taskName, data: e.data ?? (e.dataJson === null ? null : (JSON.parse(e.dataJson) as unknown)) })),
+      events: events.map((e) => ({ executionId, seq: e.seq, type: e.type, at: e.at, taskName: e.taskName, data: e.data })),
     })
   }
 

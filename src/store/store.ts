@@ -78,10 +78,8 @@ export interface EventWrite {
   readonly type: EventType
   readonly at: number
   readonly taskName: string | null
-  /** JSON text, or null. */
-  readonly dataJson: string | null
-  /** The same data as an object, when the writer has it, for listeners in this process. */
-  readonly data?: object | null
+  /** The event's data; stores serialize it when they record it, so that nothing is serialized unrecorded. */
+  readonly data: object | null
 }
 
 export interface ExecutionDetail {

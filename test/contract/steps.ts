@@ -13,7 +13,7 @@ export async function write(store: Store, step: StepWrite): Promise<void> {
 }
 
 const events = (from: number, types: readonly EventType[], at: number, taskName: string | null = null): EventWrite[] =>
-  types.map((type, i) => ({ seq: from + i, type, at, taskName, dataJson: JSON.stringify({ n: from + i }) }))
+  types.map((type, i) => ({ seq: from + i, type, at, taskName, data: { n: from + i } }))
 
 const state = (status: ExecutionStatus, steps: number, eventSeq: number, at: number, currentTask: string | null) => ({
   status,

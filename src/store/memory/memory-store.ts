@@ -84,7 +84,7 @@ export function createMemoryStore(): Store {
       runs.push({ executionId: step.executionId, ...step.startRun, status: 'running', data: null, error: null, finishedAt: null, durationMs: null, nextTask: null })
     }
     for (const e of step.events) {
-      row.events.push({ executionId: step.executionId, seq: e.seq, type: e.type, at: e.at, taskName: e.taskName, data: e.dataJson === null ? null : JSON.parse(e.dataJson) })
+      row.events.push({ executionId: step.executionId, seq: e.seq, type: e.type, at: e.at, taskName: e.taskName, data: e.data })
     }
   }
 

@@ -129,7 +129,7 @@ export const EVENT_FIELDS: Record<string, (event: EventWrite, step: StepWrite) =
   type: (e) => e.type,
   at: (e) => e.at,
   task_name: (e) => e.taskName,
-  data: (e) => e.dataJson,
+  data: (e) => (e.data === null ? null : JSON.stringify(e.data)),
 }
 
 /** A function that fills a statement's parameters, in placeholder order, from a step. */
