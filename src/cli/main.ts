@@ -8,6 +8,7 @@ import { writeIssues } from './commands/flow-file.js'
 import { runCommand, type RunOptions } from './commands/run-command.js'
 import { simulateCommand, type SimulateOptions } from './commands/simulate-command.js'
 import { DEFAULT_HOST, DEFAULT_PORT, serveCommand, type ServeOptions } from './commands/serve-command.js'
+import { workerCommand, type WorkerOptions } from './commands/worker-command.js'
 import { validateCommand, type ValidateOptions } from './commands/validate-command.js'
 import { EXIT, UsageError, exitCodeFor } from './exit-codes.js'
 import { taskModulesFromEnv } from './load-task-modules.js'
@@ -152,7 +153,8 @@ Examples:
     .option('--tasks <module>', TASKS_HELP, collect, [])
     .addHelpText('after', `
 Environment: PORT, HOST, DATABASE_URL, LOG_LEVEL (default info), FLOW_MANAGER_TASKS (comma-separated),
-FLOW_MANAGER_API_KEYS (comma-separated; when set, requests need "Authorization: Bearer KEY").
+FLOW_MANAGER_API_KEYS (comma-separated; when set, requests need "Authorization: Bearer KEY"),
+FLOW_MANAGER_MAX_CONCURRENT, FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_SHUTDOWN_GRACE_MS (see the README).
 
 Examples:
   $ flow-manager serve
@@ -163,10 +165,20 @@ Examples:
 
   program
     .command('worker')
-    .description('execute queued work without serving HTTP (not available in this version yet)')
+    .description('execute queued and orphaned work from the database without serving HTTP')
     .option('--db <url>', DB_HELP)
-    .action(() => {
-      throw new UsageError('the worker command is not available in this version yet; "flow-manager serve" executes work itself')
+    .option('--tasks <module>', TASKS_HELP, collect, [])
+    .addHelpText('after', `
+Several workers and servers on one PostgreSQL database share the work; a worker on a SQLite file
+resumes what a crashed process on that file left. SIGTERM or Ctrl-C stops it gracefully.
+
+Environment: DATABASE_URL, LOG_LEVEL, FLOW_MANAGER_TASKS, FLOW_MANAGER_MAX_CONCURRENT,
+FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_POLL_MS, FLOW_MANAGER_SHUTDOWN_GRACE_MS.
+
+Examples:
+  $ DATABASE_URL=postgres://postgres@127.0.0.1:5432/flows flow-manager worker --tasks ./my-tasks.ts`)
+    .action(async (options: WorkerOptions) => {
+      done(await workerCommand({ ...options, tasks: tasksFrom(options.tasks) }, io))
     })
 
   return program

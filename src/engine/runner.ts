@@ -37,6 +37,20 @@ export const waitBeforeAttempt: WaitBeforeAttempt = async (ms, signal) => {
   await sleep(ms, undefined, { signal }).catch(() => undefined)
 }
 
+/**
+ * Why an execution's signal was aborted; a task that rejects with it records this code, so a
+ * cancelled task run says EXECUTION_CANCELLED.
+ */
+class StopError extends Error {
+  constructor(
+    readonly code: 'EXECUTION_CANCELLED' | 'SHUTTING_DOWN' | 'LEASE_LOST',
+    message: string,
+  ) {
+    super(message)
+    this.name = 'StopError'
+  }
+}
+
 /** Why an attempt's signal was aborted by a timer. */
 class TimeoutError extends Error {
   constructor(
@@ -284,7 +298,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       if (!(error instanceof LeaseLostError)) throw error
       // Another node took the execution over (our lease expired): it finishes it; we stop here.
       logger.warn({ executionId: l.id }, 'lease lost: another node took this execution over')
-      l.controller.abort(new FlowManagerError('SHUTTING_DOWN', 'another node took this execution over'))
+      l.controller.abort(new StopError('LEASE_LOST', 'another node took this execution over'))
       return waitForStored(l.id)
     } finally {
       live.delete(l.id)
@@ -328,7 +342,7 @@ export function createRunner(deps: RunnerDeps): Runner {
     },
     cancel(l, reason) {
       l.cancelReason = reason ?? 'the execution was cancelled'
-      l.controller.abort(new FlowManagerError('EXECUTION_NOT_CANCELLABLE', l.cancelReason))
+      l.controller.abort(new StopError('EXECUTION_CANCELLED', l.cancelReason))
     },
     waitForEnd: (executionId, signal) => live.get(executionId)?.done ?? waitForStored(executionId, signal),
     subscribe(listener) {
@@ -348,7 +362,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       clearTimeout(timer)
       for (const l of live.values()) {
         l.shutdown = true
-        l.controller.abort(new FlowManagerError('SHUTTING_DOWN', 'the process is shutting down'))
+        l.controller.abort(new StopError('SHUTTING_DOWN', 'the process is shutting down'))
       }
       await Promise.all(running())
     },

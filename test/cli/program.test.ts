@@ -43,9 +43,4 @@ describe('flow-manager (the program)', () => {
     expect(io.err()).toBe("flow-manager: unknown command 'rnu'\n(Did you mean run?)\n")
   })
 
-  it('says that the worker command is not available yet, exit 2', async () => {
-    const io = testIo()
-    expect(await main(['worker', '--db', 'postgres://localhost/x'], io)).toBe(2)
-    expect(io.err()).toMatch(/^flow-manager: the worker command is not available in this version yet/)
-  })
 })

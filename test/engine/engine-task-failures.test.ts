@@ -109,6 +109,8 @@ describe('the engine when a task misbehaves', () => {
     const stored = await t.engine.get(started.executionId)
     expect(stored?.execution).toMatchObject({ status: 'cancelled', currentTask: null })
     expect(stored?.execution.finishedAt).not.toBeNull()
+    // The cut-off task run says why it ended.
+    expect(stored?.runs.at(-1)?.error).toMatchObject({ code: 'EXECUTION_CANCELLED', message: 'tired of waiting' })
     expect(t.engine.running).toBe(0)
 
     const after = await t.engine.run(single('noop'))

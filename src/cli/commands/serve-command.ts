@@ -6,6 +6,7 @@ import { startServer, type RunningServer } from '../../http/server.js'
 import { openStore } from '../../store/open-store.js'
 import type { CliIo } from '../cli-io.js'
 import { EXIT } from '../exit-codes.js'
+import { engineSettings } from '../engine-settings.js'
 import { loadTaskRegistry } from '../load-task-modules.js'
 import { databaseUrl, logLevel, nonEmpty, port } from '../settings.js'
 
@@ -33,12 +34,13 @@ export async function serveCommand(options: ServeOptions, io: CliIo): Promise<nu
   const app = { apiKeys: parseApiKeys(io.env.FLOW_MANAGER_API_KEYS) }
   const tasks = await loadTaskRegistry(options.tasks, io.cwd)
   const logger = pino({ level }, { write: (text: string) => io.stdout.write(text) })
-  const store = await openStore(databaseUrl(options.db, io))
+  const settings = engineSettings(io.env)
+  const store = await openStore(databaseUrl(options.db, io), settings.store)
   let server: RunningServer | undefined
-  const engine = createEngine({ store, tasks, logger })
+  const engine = createEngine({ store, tasks, logger, ...settings.engine })
   try {
     try {
-      server = await startServer({ engine, host, port: listenPort, logger, app })
+      server = await startServer({ engine, host, port: listenPort, logger, app, graceMs: settings.graceMs })
     } catch (error) {
       if (isFlowManagerError(error)) throw error
       const why = error instanceof Error ? error.message : String(error)
