@@ -199,7 +199,8 @@ export function createEngine(options: EngineOptions): Engine {
 
   /** Takes over an execution this node just claimed: starts it, or resumes it where it stopped. */
   const adopt = async (record: ExecutionRecord): Promise<void> => {
-    const detail = await store.getExecution(record.id)
+    // A queued execution that never started has no task runs: the claimed row is all there is.
+    const detail = record.status === 'pending' && record.steps === 0 ? { execution: record, runs: [] } : await store.getExecution(record.id)
     if (detail === undefined || isTerminal(detail.execution.status)) return
     const execution = { ...detail.execution, leaseOwner: nodeId }
     const l = newLive(await loadPlan(execution), execution, execution.input)
@@ -228,6 +229,22 @@ export function createEngine(options: EngineOptions): Engine {
     const startRun = beginRun(l, decision, at, events)
     await runner.launch(l, decision, stepWrite(l, at, nodeId, at + leaseMs, events, { interruptRun, startRun }))
     logger.info({ executionId: l.id, interruptedTask: interrupted?.taskName }, interrupted === undefined ? 'execution taken over' : 'execution recovered')
+  }
+
+  /**
+   * A Started whose `done` begins waiting only when someone asks for it: a queued execution
+   * nobody awaits must not cost reads of the store until it ends.
+   */
+  const started = (executionId: string, created: boolean): Started => {
+    let done: Promise<ExecutionDetail> | undefined
+    return {
+      executionId,
+      created,
+      get done() {
+        done ??= engine.waitForEnd(executionId)
+        return done
+      },
+    }
   }
 
   const engine: Engine = {
@@ -262,7 +279,7 @@ export function createEngine(options: EngineOptions): Engine {
             `idempotency key "${key}" was used for execution "${existing.id}" with a different flow or input; use a new key for a new request`,
           )
         }
-        return { executionId: existing.id, created: false, done: engine.waitForEnd(existing.id) }
+        return started(existing.id, false)
       }
       const replayed = await replay()
       if (replayed !== undefined) return replayed
@@ -294,7 +311,7 @@ export function createEngine(options: EngineOptions): Engine {
           const pending = store.write(stepWrite(l, createdAt, nodeId, null, events, { create }))
           if (pending !== undefined) await pending
           worker.queuedHere()
-          return { executionId: id, created: true, done: engine.waitForEnd(id) }
+          return started(id, true)
         }
         const decision = advance(plan, l.state, { type: 'start' })
         l.state = decision.state

@@ -36,6 +36,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   let stopped = false
   let adopting = 0
   let hint = 0
+  let saturated = false
   let wakeUp: (() => void) | undefined
   let loop: Promise<void> | undefined
   let unsubscribe: (() => void) | undefined
@@ -61,6 +62,8 @@ export function createWorker(deps: WorkerDeps): Worker {
     const deadOwners = owners.filter((owner) => owner !== nodeId && isDeadLocalOwner(owner))
     const claimed = await store.claim({ owner: nodeId, limit: free, now: clock.now(), leaseMs, deadOwners })
     hint = Math.max(0, hint - claimed.length)
+    // Every slot was filled: there may be more work, so look again as soon as one frees.
+    saturated = claimed.length >= free
     for (const record of claimed) {
       adopting++
       deps
@@ -100,7 +103,10 @@ export function createWorker(deps: WorkerDeps): Worker {
   beat.unref()
 
   runner.onSlotFreed(() => {
-    if (started && hint > 0) wake()
+    if (started && (hint > 0 || saturated)) {
+      saturated = false
+      wake()
+    }
   })
 
   return {
