@@ -342,6 +342,7 @@ export function createEngine(options: EngineOptions): Engine {
         throw new FlowManagerError('EXECUTION_NOT_CANCELLABLE', `execution "${executionId}" is already ${detail.execution.status}`)
       }
       await store.requestCancel(executionId)
+      runner.wakeEarly(executionId)
       if (detail.execution.leaseOwner === null) {
         // Queued or released: whoever claims it next records the cancellation at once; claim it here.
         worker.queuedHere()

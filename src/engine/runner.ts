@@ -4,7 +4,7 @@ import { FlowManagerError } from '../core/errors.js'
 import { renderInput } from '../core/input-mapping.js'
 import type { PlanTask } from '../core/plan.js'
 import type { NormalizedResult } from '../core/task-result.js'
-import { LeaseLostError, type EventWrite, type ExecutionDetail, type StepWrite, type Store, type TaskRunRecord } from '../store/store.js'
+import { LeaseLostError, type EventWrite, type ExecutionDetail, type ExecutionRecord, type StepWrite, type Store, type TaskRunRecord } from '../store/store.js'
 import type { Logger, TaskRegistry } from '../tasks/define-task.js'
 import type { Clock } from './engine.js'
 import type { EngineListener, EngineNotice } from './engine-events.js'
@@ -28,9 +28,9 @@ export interface RunnerDeps {
 export type WaitBeforeAttempt = (ms: number, signal: AbortSignal) => Promise<void>
 
 /**
- * The one place where the runner waits between attempts, in process, holding its execution slot.
- * A durable wait (recorded in the store, no worker held) replaces this later; everything the wait
- * needs is in its arguments and in the step written before it (`retry_in_ms`).
+ * The timer of a retry's backoff. The wait itself is durable: before it starts, the failed attempt
+ * is recorded with the time the next one is due and the lease is handed back, so the execution
+ * holds no slot while it waits and any node takes it up when it is due if this one is gone.
  */
 export const waitBeforeAttempt: WaitBeforeAttempt = async (ms, signal) => {
   if (ms <= 0 || signal.aborted) return
@@ -124,6 +124,8 @@ export interface Runner {
   subscribe(listener: EngineListener): () => void
   /** Called whenever an execution stops running here, so that the worker can fill the slot. */
   onSlotFreed(listener: () => void): void
+  /** Ends a retry's wait at once (its execution was asked to cancel): it is taken up and decided now. */
+  wakeEarly(executionId: string): void
   /** Waits up to `graceMs` for running executions, then stops the rest without recording them. */
   drain(graceMs: number): Promise<void>
 }
@@ -179,13 +181,37 @@ export function createRunner(deps: RunnerDeps): Runner {
     return runTask(tasks.get(task.type), task, input, context, maxResultBytes)
   }
 
-  /** Waits before a retry, unless the execution is cancelled or its deadline comes first; then decides again. */
-  const afterWait = async (l: Live, planned: Decision, delayMs: number, deadline: number | undefined, flowTimeout: number): Promise<Decision> => {
-    const left = deadline === undefined ? Infinity : deadline - clock.now()
-    await wait(Math.min(delayMs, Math.max(0, left)), l.controller.signal)
+  /** Executions waiting out a retry's backoff here, with the means to end the wait early. */
+  const waiting = new Map<string, AbortController>()
+  let stopping = false
+
+  /**
+   * Waits until `wakeAt`, then takes the execution back from the store. Undefined when another node
+   * took it up meanwhile (or it ended); 'stopped' when this process is shutting down.
+   */
+  const waitAndReclaim = async (l: Live, wakeAt: number): Promise<ExecutionRecord | 'stopped' | undefined> => {
+    const early = new AbortController()
+    waiting.set(l.id, early)
+    try {
+      await wait(Math.max(0, wakeAt - clock.now()), AbortSignal.any([l.controller.signal, early.signal]))
+    } finally {
+      waiting.delete(l.id)
+    }
+    if (stopping) return 'stopped'
+    // The wait is over by this node's account (its timer, or an early wake for a cancel), so it is due.
+    const now = Math.max(clock.now(), wakeAt)
+    const [record] = await store.claim({ owner: nodeId, limit: 1, now, leaseMs, deadOwners: [], onlyIds: [l.id] })
+    return record
+  }
+
+  /** After the wait: the retry as planned, unless a cancel came or the flow's deadline passed. */
+  const afterWait = (l: Live, planned: Decision, cancelRequested: boolean, deadline: number | undefined, flowTimeout: number): Decision => {
     let decision = planned
-    if (l.controller.signal.aborted) decision = advance(l.plan, l.state, { type: 'cancel', reason: l.cancelReason ?? 'the execution was cancelled' })
-    else if (left <= delayMs) decision = advance(l.plan, l.state, { type: 'fail', error: executionTimeout(flowTimeout) })
+    if (l.controller.signal.aborted || cancelRequested) {
+      decision = advance(l.plan, l.state, { type: 'cancel', reason: l.cancelReason ?? 'the execution was cancelled' })
+    } else if (deadline !== undefined && clock.now() >= deadline) {
+      decision = advance(l.plan, l.state, { type: 'fail', error: executionTimeout(flowTimeout) })
+    }
     l.state = decision.state
     return decision
   }
@@ -268,14 +294,20 @@ export function createRunner(deps: RunnerDeps): Runner {
         if (nextTask !== null && retryInMs === null) event(l, events, 'routed', at, task.name, { to: nextTask, condition: task.condition?.name ?? null })
         const finishRun = { seq: run.seq, status: result.status, dataJson: outcome.dataJson, error, finishedAt: at, durationMs, nextTask }
         if (retryInMs !== null && retryInMs > 0) {
-          // Two steps: the failed attempt is recorded before the wait, the next attempt starts after it.
-          await write(stepWrite(l, at, nodeId, at + leaseMs, events, { finishRun }))
+          // The failed attempt is recorded with the time the next is due, and the lease handed back.
+          const wakeAt = at + Math.min(retryInMs, deadline === undefined ? Infinity : Math.max(0, deadline - at))
+          await write({ ...stepWrite(l, at, nodeId, null, events, { finishRun }), wakeAt })
           if (listeners.size > 0) {
             logged(l.id, events)
             emitFinished(l.id, task, run.seq, result.status, error, durationMs, nextTask, at)
           }
-          decision = await afterWait(l, decision, retryInMs, deadline, flowTimeout ?? 0)
-          if (l.shutdown) return detailOf(l)
+          live.delete(l.id)
+          for (const listener of slotListeners) listener()
+          const reclaimed = await waitAndReclaim(l, wakeAt)
+          if (reclaimed === 'stopped') return detailOf(l)
+          if (reclaimed === undefined) return await waitForStored(l.id)
+          live.set(l.id, l)
+          decision = afterWait(l, decision, reclaimed.cancelRequested, deadline, flowTimeout ?? 0)
           const woke = clock.now()
           const wakeEvents: EventWrite[] = []
           const startRun = beginRun(l, decision, woke, wakeEvents)
@@ -352,7 +384,12 @@ export function createRunner(deps: RunnerDeps): Runner {
     onSlotFreed(listener) {
       slotListeners.push(listener)
     },
+    wakeEarly(executionId) {
+      waiting.get(executionId)?.abort()
+    },
     async drain(graceMs) {
+      stopping = true
+      for (const waiter of waiting.values()) waiter.abort()
       const running = (): Promise<unknown>[] => [...live.values()].map((l) => l.done?.catch(() => undefined) ?? Promise.resolve())
       let timer: NodeJS.Timeout | undefined
       const expired = new Promise<void>((resolve) => {

@@ -149,6 +149,8 @@ export interface StepWrite {
   readonly takeover?: boolean
   /** The lease's new expiry (each step renews it), or null to leave the execution unowned (finished or queued). */
   readonly leaseExpiresAt: number | null
+  /** Not to be claimed before this time (a retry's backoff, waited durably); null when due now. */
+  readonly wakeAt?: number | null
   readonly create?: NewExecution | undefined
   readonly state: ExecutionStateWrite
   /** A task run cut off by a crash or a lost lease, recorded as interrupted. */
@@ -173,6 +175,8 @@ export interface ClaimRequest {
   readonly leaseMs: number
   /** Owners known to be dead (e.g. a crashed process on this host): their work is taken at once. */
   readonly deadOwners: readonly string[]
+  /** Claim only these executions (e.g. the one whose retry wait this node just finished). */
+  readonly onlyIds?: readonly string[]
 }
 
 export interface HeartbeatResult {
@@ -224,8 +228,9 @@ export interface Store {
   listUnfinished(limit: number): Promise<readonly ExecutionRecord[]>
   /**
    * Takes the lease of up to `limit` unfinished executions that nobody holds: queued ones,
-   * those whose lease expired, and those of dead owners. Oldest first; atomic per execution, so
-   * two nodes never claim the same one.
+   * those whose lease expired, and those of dead owners, once their `wake_at` has come (or their
+   * cancellation was requested). Oldest first; atomic per execution, so two nodes never claim the
+   * same one.
    */
   claim(request: ClaimRequest): Promise<readonly ExecutionRecord[]>
   /** Renews every lease `owner` holds; answers which of them were asked to cancel. */

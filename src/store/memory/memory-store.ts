@@ -13,6 +13,7 @@ import {
 interface Row {
   execution: ExecutionRecord
   leaseExpiresAt: number | null
+  wakeAt: number | null
   readonly runs: TaskRunRecord[]
   readonly events: ExecutionEventRecord[]
 }
@@ -49,7 +50,7 @@ export function createMemoryStore(): Store {
         leaseOwner: step.leaseExpiresAt === null ? null : step.owner,
         cancelRequested: false,
       }
-      row = { execution, leaseExpiresAt: step.leaseExpiresAt, runs: [], events: [] }
+      row = { execution, leaseExpiresAt: step.leaseExpiresAt, wakeAt: step.wakeAt ?? null, runs: [], events: [] }
       rows.set(create.id, row)
     }
     if (row === undefined) throw new Error(`no execution "${step.executionId}"`)
@@ -57,6 +58,7 @@ export function createMemoryStore(): Store {
     if (create === undefined && row.execution.leaseOwner !== holder) throw new LeaseLostError(step.executionId)
     row.execution = { ...row.execution, ...state, leaseOwner: step.leaseExpiresAt === null ? null : step.owner }
     row.leaseExpiresAt = step.leaseExpiresAt
+    row.wakeAt = step.wakeAt ?? null
     const runs = row.runs
     const at = (seq: number): number => runs.findLastIndex((r) => r.seq === seq)
     if (step.interruptRun !== undefined) {
@@ -144,14 +146,15 @@ export function createMemoryStore(): Store {
     listUnfinished(limit) {
       return Promise.resolve([...rows.values()].map((r) => r.execution).filter(unfinished).slice(0, limit))
     },
-    claim({ owner, limit, now, leaseMs, deadOwners }) {
+    claim({ owner, limit, now, leaseMs, deadOwners, onlyIds }) {
       const claimed: ExecutionRecord[] = []
       const oldestFirst = [...rows.values()].filter((r) => unfinished(r.execution)).sort((a, b) => a.execution.createdAt - b.execution.createdAt)
       for (const row of oldestFirst) {
         if (claimed.length >= limit) break
         const e = row.execution
         const free = e.leaseOwner === null || (row.leaseExpiresAt ?? 0) < now || deadOwners.includes(e.leaseOwner)
-        if (!unfinished(e) || !free) continue
+        const due = row.wakeAt === null || row.wakeAt <= now || e.cancelRequested
+        if (!unfinished(e) || !free || !due || (onlyIds !== undefined && !onlyIds.includes(e.id))) continue
         row.execution = { ...e, leaseOwner: owner }
         row.leaseExpiresAt = now + leaseMs
         claimed.push(row.execution)

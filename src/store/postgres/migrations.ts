@@ -45,7 +45,8 @@ export const postgresMigrations: Record<string, Migration> = {
         lease_owner text,
         lease_expires_at bigint,
         cancel_requested integer not null default 0,
-        event_seq integer not null default 0
+        event_seq integer not null default 0,
+        wake_at bigint
       ) with (fillfactor = 70)`.execute(db)
       // Claims scan only unfinished executions, which stay few however long the history grows.
       await sql`create index executions_unfinished on executions (created_at) where status in ('pending', 'running')`.execute(db)

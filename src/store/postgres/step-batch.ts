@@ -39,6 +39,7 @@ const EXECUTION_COLUMNS: readonly Column<StepWrite>[] = [
       ['finished_at', 'int8'],
       ['updated_at', 'int8'],
       ['event_seq', 'int4'],
+      ['wake_at', 'int8'],
       ['flow_id', 'text'],
       ['flow_version', 'int4'],
       ['definition_hash', 'text'],
@@ -48,7 +49,7 @@ const EXECUTION_COLUMNS: readonly Column<StepWrite>[] = [
     ] as const
   ).map(([name, type]) => execution(name, type)),
 ]
-const STATE_COLUMNS = EXECUTION_COLUMNS.slice(3, 15).map(([name]) => name)
+const STATE_COLUMNS = EXECUTION_COLUMNS.slice(3, 16).map(([name]) => name)
 const CREATE_COLUMNS = EXECUTION_COLUMNS.slice(3).map(([name]) => name)
 
 const run = (table: Record<string, Getter<StepWrite>>, columns: readonly (readonly [string, string])[]): Column<StepWrite>[] =>

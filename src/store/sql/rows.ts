@@ -78,6 +78,7 @@ const stateFields: Record<string, Field> = {
   finished_at: (w) => w.state.finishedAt,
   updated_at: (w) => w.state.updatedAt,
   event_seq: (w) => w.state.eventSeq,
+  wake_at: (w) => w.wakeAt ?? null,
 }
 
 /**

@@ -20,6 +20,7 @@ export interface ExecutionsTable {
   lease_expires_at: number | null
   cancel_requested: number
   event_seq: number
+  wake_at: number | null
 }
 
 export interface ExecutionEventsTable {

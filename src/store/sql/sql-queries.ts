@@ -31,7 +31,7 @@ function named(names: readonly string[]): never {
 /** A placeholder for one named value in a where clause. */
 const param = (name: string): never => `${SENTINEL}${name}` as never
 
-const STATE_COLUMNS = ['status', 'current_task', 'steps', 'step_base', 'failed_task', 'error', 'started_at', 'finished_at', 'updated_at', 'lease_expires_at', 'event_seq'] as const
+const STATE_COLUMNS = ['status', 'current_task', 'steps', 'step_base', 'failed_task', 'error', 'started_at', 'finished_at', 'updated_at', 'lease_expires_at', 'event_seq', 'wake_at'] as const
 
 /** The hot-path writes of one step, compiled once per dialect from the query builder. */
 export function prepareStepWrites(db: Kysely<Database>): {
@@ -128,12 +128,15 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
 
   const unfinished = ['pending', 'running']
   return {
-    async claim({ owner, limit, now, leaseMs, deadOwners }) {
-      if (limit <= 0) return []
+    async claim({ owner, limit, now, leaseMs, deadOwners, onlyIds }) {
+      if (limit <= 0 || onlyIds?.length === 0) return []
       const candidates = db
         .selectFrom('executions')
         .select('id')
         .where('status', 'in', unfinished)
+        .$if(onlyIds !== undefined, (qb) => qb.where('id', 'in', onlyIds ?? []))
+        // A retry waiting out its backoff is not due yet, unless someone wants it cancelled.
+        .where((eb) => eb.or([eb('wake_at', 'is', null), eb('wake_at', '<=', now), eb('cancel_requested', '=', 1)]))
         .where((eb) =>
           eb.or([
             eb('lease_owner', 'is', null),

@@ -36,7 +36,8 @@ export const sqliteMigrations: Record<string, Migration> = {
         lease_owner text,
         lease_expires_at integer,
         cancel_requested integer not null default 0,
-        event_seq integer not null default 0
+        event_seq integer not null default 0,
+        wake_at integer
       )`.execute(db)
       // Claims scan only unfinished executions, which stay few however long the history grows.
       await sql`create index executions_unfinished on executions (created_at) where status in ('pending', 'running')`.execute(db)
