@@ -148,7 +148,8 @@ export function createEngine(options: EngineOptions): Engine {
     if (!parsed.ok) {
       const first = parsed.errors[0]
       const more = parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : ''
-      throw new FlowManagerError('FLOW_INVALID', `the flow is invalid: ${first?.path ?? ''} ${first?.message ?? ''}${more}`.trim(), { issues: parsed.errors })
+      // The path is left to `issues`: callers re-root it (the HTTP API under /flow), the message stays true.
+      throw new FlowManagerError('FLOW_INVALID', `the flow is invalid: ${first?.message ?? ''}${more}`, { issues: parsed.errors })
     }
     return parsed.flow
   }
