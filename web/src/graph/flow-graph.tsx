@@ -15,7 +15,7 @@ import {
 import '@xyflow/react/dist/base.css'
 import { memo, useEffect, useMemo, useRef, useState } from 'react'
 import { formatMs, useNow } from '../format.js'
-import { layoutGraph, NODE_SIZE, type Layout } from './layout.js'
+import { LARGE_GRAPH, layoutGraph, NODE_SIZE, type Layout } from './layout.js'
 import { structureKey, type GraphModel, type GraphNode, type NodeState } from './model.js'
 
 interface NodeData extends Record<string, unknown> {
@@ -118,6 +118,17 @@ const RoutedEdge = memo(function RoutedEdge({ id, data, sourceX, sourceY, target
 })
 
 const nodeTypes = { fm: FmNodeView }
+
+/**
+ * What to show first: the whole graph, or for a large one the tasks that matter (running or failed,
+ * else the first few), readable, rather than hundreds of specks.
+ */
+function fitOptions(model: GraphModel): { padding: number; maxZoom: number; nodes?: { id: string }[] } {
+  if (model.nodes.length <= LARGE_GRAPH) return { padding: 0.1, maxZoom: 1.2 }
+  const focus = model.nodes.filter((n) => n.state === 'running' || n.state === 'failed')
+  const nodes = (focus.length > 0 ? focus : model.nodes.slice(0, 6)).map((n) => ({ id: n.id }))
+  return { padding: 0.3, maxZoom: 1, nodes }
+}
 const edgeTypes = { routed: RoutedEdge }
 
 export interface FlowGraphProps {
@@ -152,6 +163,7 @@ function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): Reac
     container.current?.removeAttribute('data-ready')
     layoutGraph(model).then(
       (result) => {
+        container.current?.setAttribute('data-layout-ms', (performance.now() - started.current).toFixed(1))
         if (live) setLayout({ key, layout: result })
       },
       (error: unknown) => {
@@ -167,7 +179,18 @@ function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): Reac
   const current = layout?.layout
   const nodes = useMemo<FmNode[]>(() => {
     if (current === undefined) return []
-    return model.nodes.map((node) => {
+    const end = model.nodes.find((n) => n.kind === 'end')
+    const stubNodes: GraphNode[] = []
+    if (end !== undefined && current.stubs.size > 0) {
+      for (const edge of model.edges) {
+        const id = current.stubs.get(edge.id)
+        if (id === undefined) continue
+        const state: NodeState = edge.taken ? end.state : end.state === 'idle' ? 'idle' : end.state === 'pending' ? 'pending' : 'skipped'
+        stubNodes.push({ ...end, id, state })
+      }
+    }
+    const drawn = current.stubs.size > 0 ? [...model.nodes.filter((n) => n !== end), ...stubNodes] : model.nodes
+    return drawn.map((node) => {
       const box = current.nodes.get(node.id)
       const size = NODE_SIZE[node.kind]
       return {
@@ -192,7 +215,7 @@ function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): Reac
         id: edge.id,
         type: 'routed',
         source: edge.source,
-        target: edge.target,
+        target: current.stubs.get(edge.id) ?? edge.target,
         markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16, color: edge.taken ? 'var(--taken)' : edge.label === 'failure' ? 'var(--edge-failure)' : 'var(--edge)' },
         data: { points: route?.points, label: edge.label, labelAt: route?.label, title: edge.title, taken: edge.taken },
         focusable: false,
@@ -206,7 +229,7 @@ function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): Reac
   useEffect(() => {
     if (layout === undefined) return
     const frame = requestAnimationFrame(() => {
-      void flow.fitView({ padding: 0.1, maxZoom: 1.2 })
+      void flow.fitView(fitOptions(model))
       requestAnimationFrame(() => {
         const ms = performance.now() - started.current
         container.current?.setAttribute('data-ready', 'true')
@@ -216,6 +239,8 @@ function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): Reac
     return () => cancelAnimationFrame(frame)
   }, [layout, flow])
 
+  const modelRef = useRef(model)
+  modelRef.current = model
   // A new size (a rotated phone, a resized window) fits the graph again.
   const laidOut = layout !== undefined
   useEffect(() => {
@@ -229,7 +254,7 @@ function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): Reac
         return
       }
       cancelAnimationFrame(frame)
-      frame = requestAnimationFrame(() => void flow.fitView({ padding: 0.1, maxZoom: 1.2 }))
+      frame = requestAnimationFrame(() => void flow.fitView(fitOptions(modelRef.current)))
     })
     observer.observe(element)
     return () => {
@@ -261,7 +286,6 @@ function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): Reac
             })}
         minZoom={0.05}
         maxZoom={2}
-        fitView
         onlyRenderVisibleElements={model.nodes.length > 300}
       >
         <Controls showInteractive={false} />

@@ -37,19 +37,32 @@ export function ExecutionPage({ id }: { id: string }): React.JSX.Element {
     if (!loaded) return
     const controller = new AbortController()
     const seen = new Set<number>()
+    // A long history arrives as a burst: render it once per frame, not once per event.
+    let batch: IdentifiedEvent[] = []
+    let frame = 0
+    const flush = (): void => {
+      frame = 0
+      const items = batch
+      batch = []
+      setEvents((list) => [...list, ...items])
+    }
     setEvents([])
     void followExecution(
       id,
       (item) => {
         if (seen.has(item.id)) return
         seen.add(item.id)
-        setEvents((list) => [...list, item])
+        batch.push(item)
+        if (frame === 0) frame = requestAnimationFrame(flush)
         // A finished execution's history needs no re-read; anything live does.
         if (statusRef.current === undefined || !isTerminal(statusRef.current) || item.event.type === 'execution_started') reloadSoon()
       },
       controller.signal,
     )
-    return () => controller.abort()
+    return () => {
+      controller.abort()
+      cancelAnimationFrame(frame)
+    }
   }, [id, loaded, generation, reloadSoon])
 
   const model = useMemo(() => (view === undefined ? undefined : executionGraph(definition.data, view)), [view, definition.data])
