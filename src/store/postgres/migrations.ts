@@ -69,13 +69,13 @@ export const postgresMigrations: Record<string, Migration> = {
         next_task text,
         primary key (execution_id, seq)
       ) with (fillfactor = 80)`.execute(db)
+      // One row per step: the events it appended (a JSON array) and the range of their numbers.
       await sql`create table execution_events (
         execution_id text collate "C" not null,
         seq integer not null,
-        type text not null,
+        last_seq integer not null,
         at bigint not null,
-        task_name text,
-        data text,
+        events text not null,
         primary key (execution_id, seq)
       )`.execute(db)
     },

@@ -1,5 +1,5 @@
 import { EVENT_FIELDS, STEP_FIELDS } from '../sql/rows.js'
-import type { EventWrite, StepWrite } from '../store.js'
+import type { StepWrite } from '../store.js'
 
 type Getter<T> = (item: T) => unknown
 type Column<T> = readonly [name: string, type: string, get: Getter<T>]
@@ -79,22 +79,15 @@ const START_COLUMNS = run(STEP_FIELDS.startRun, [
   ['started_at', 'int8'],
 ])
 
-type EventOfStep = readonly [EventWrite, StepWrite]
-const eventField = (name: string): Getter<EventOfStep> => {
-  const get = EVENT_FIELDS[name]
-  if (get === undefined) throw new Error(`no field for event column "${name}"`)
-  return ([event, step]) => get(event, step)
-}
-const EVENT_COLUMNS: readonly Column<EventOfStep>[] = (
+const EVENT_COLUMNS: readonly Column<StepWrite>[] = (
   [
     ['execution_id', 'text'],
     ['seq', 'int4'],
-    ['type', 'text'],
+    ['last_seq', 'int4'],
     ['at', 'int8'],
-    ['task_name', 'text'],
-    ['data', 'text'],
+    ['events', 'text'],
   ] as const
-).map(([name, type]) => [name, type, eventField(name)])
+).map(([name, type]) => [name, type, field(EVENT_FIELDS, name)])
 
 let next = 1
 const group = <T>(columns: readonly Column<T>[]): ArrayGroup<T> => {
@@ -177,6 +170,6 @@ export function writeStepsParameters(steps: readonly StepWrite[]): unknown[] {
   fill(interrupts, sorted.filter((s) => s.interruptRun !== undefined), out)
   fill(finishes, sorted.filter((s) => s.finishRun !== undefined), out)
   fill(starts, sorted.filter((s) => s.startRun !== undefined), out)
-  fill(events, sorted.flatMap((s) => s.events.map((e) => [e, s] as const)), out)
+  fill(events, sorted.filter((s) => s.events.length > 0), out)
   return out
 }

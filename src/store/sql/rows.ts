@@ -1,6 +1,6 @@
 import type { ExecutionError, ExecutionStatus } from '../../core/advance.js'
 import type { TaskFailure } from '../../core/task-result.js'
-import type { EventType, EventWrite, ExecutionEventRecord, ExecutionRecord, StepWrite, TaskRunRecord, TaskRunStatus } from '../store.js'
+import type { EventType, ExecutionEventRecord, ExecutionRecord, StepWrite, TaskRunRecord, TaskRunStatus } from '../store.js'
 import type { ExecutionEventsTable, ExecutionsTable, TaskRunsTable } from './schema.js'
 
 /** Numbers come back as strings from PostgreSQL's bigint; both drivers' rows pass through here. */
@@ -33,15 +33,24 @@ export function executionFromRow(row: Row<ExecutionsTable>): ExecutionRecord {
   }
 }
 
-export function eventFromRow(row: Row<ExecutionEventsTable>): ExecutionEventRecord {
-  return {
+interface StoredEvent {
+  readonly seq: number
+  readonly type: EventType
+  readonly at: number
+  readonly task_name: string | null
+  readonly data: unknown
+}
+
+/** The events of one stored row (one step), in order. */
+export function eventsFromRow(row: Row<ExecutionEventsTable>): ExecutionEventRecord[] {
+  return (JSON.parse(row.events) as StoredEvent[]).map((e) => ({
     executionId: row.execution_id,
-    seq: num(row.seq),
-    type: row.type as EventType,
-    at: num(row.at),
-    taskName: row.task_name,
-    data: json(row.data),
-  }
+    seq: e.seq,
+    type: e.type,
+    at: e.at,
+    taskName: e.task_name,
+    data: e.data,
+  }))
 }
 
 export function taskRunFromRow(row: Row<TaskRunsTable>): TaskRunRecord {
@@ -123,14 +132,13 @@ export const STEP_FIELDS = {
   },
 } satisfies Record<string, Record<string, Field>>
 
-/** Event columns, read from one event of a step. */
-export const EVENT_FIELDS: Record<string, (event: EventWrite, step: StepWrite) => unknown> = {
-  execution_id: (_e, w) => w.executionId,
-  seq: (e) => e.seq,
-  type: (e) => e.type,
-  at: (e) => e.at,
-  task_name: (e) => e.taskName,
-  data: (e) => (e.data === null ? null : JSON.stringify(e.data)),
+/** Event-log columns of a step that appended events: one row holds them all. */
+export const EVENT_FIELDS: Record<string, (step: StepWrite) => unknown> = {
+  execution_id: (w) => w.executionId,
+  seq: (w) => w.events[0]?.seq,
+  last_seq: (w) => w.events[w.events.length - 1]?.seq,
+  at: (w) => w.events[0]?.at,
+  events: (w) => JSON.stringify(w.events.map((e) => ({ seq: e.seq, type: e.type, at: e.at, task_name: e.taskName, data: e.data }))),
 }
 
 /** A function that fills a statement's parameters, in placeholder order, from a step. */

@@ -2,7 +2,7 @@ import { sql, type CompiledQuery, type Kysely } from 'kysely'
 import type { Flow } from '../../core/flow-schema.js'
 import type { ClaimRequest, ExecutionDetail, ExecutionEventRecord, ExecutionFilter, ExecutionRecord, FlowRecord, HeartbeatResult, Page } from '../store.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
-import { eventFromRow, executionFromRow, taskRunFromRow } from './rows.js'
+import { eventsFromRow, executionFromRow, taskRunFromRow } from './rows.js'
 import type { Database } from './schema.js'
 
 /** A statement compiled once for the dialect, with the column name behind each placeholder. */
@@ -41,7 +41,7 @@ export function prepareStepWrites(db: Kysely<Database>): {
   interruptRun: PreparedWrite
   finishRun: PreparedWrite
   startRun: PreparedWrite
-  insertEvent: PreparedWrite
+  insertEvents: PreparedWrite
 } {
   return {
     insertExecution: prepare(
@@ -71,7 +71,7 @@ export function prepareStepWrites(db: Kysely<Database>): {
         .where('execution_id', '=', param('execution_id'))
         .where('seq', '=', param('seq')),
     ),
-    insertEvent: prepare(db.insertInto('execution_events').values(named(['execution_id', 'seq', 'type', 'at', 'task_name', 'data']))),
+    insertEvents: prepare(db.insertInto('execution_events').values(named(['execution_id', 'seq', 'last_seq', 'at', 'events']))),
     finishRun: prepare(
       db
         .updateTable('task_runs')
@@ -183,15 +183,16 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
       await db.updateTable('executions').set({ cancel_requested: 1 }).where('id', '=', executionId).where('status', 'in', unfinished).execute()
     },
     async listEvents(executionId, afterSeq, limit) {
+      // Each row holds at least one event, so `limit` rows hold enough.
       const rows = await db
         .selectFrom('execution_events')
         .selectAll()
         .where('execution_id', '=', executionId)
-        .where('seq', '>', afterSeq)
+        .where('last_seq', '>', afterSeq)
         .orderBy('seq')
         .limit(limit)
         .execute()
-      return rows.map(eventFromRow)
+      return rows.flatMap(eventsFromRow).filter((e) => e.seq > afterSeq).slice(0, limit)
     },
     async countQueued() {
       const row = await db

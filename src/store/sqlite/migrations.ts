@@ -59,13 +59,13 @@ export const sqliteMigrations: Record<string, Migration> = {
         next_task text,
         primary key (execution_id, seq)
       ) without rowid`.execute(db)
+      // One row per step: the events it appended (a JSON array) and the range of their numbers.
       await sql`create table execution_events (
         execution_id text not null references executions(id),
         seq integer not null,
-        type text not null,
+        last_seq integer not null,
         at integer not null,
-        task_name text,
-        data text,
+        events text not null,
         primary key (execution_id, seq)
       ) without rowid`.execute(db)
     },

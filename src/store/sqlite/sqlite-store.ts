@@ -59,8 +59,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   const interruptRun = statement('interruptRun', STEP_FIELDS.interruptRun)
   const finishRun = statement('finishRun', STEP_FIELDS.finishRun)
   const startRun = statement('startRun', STEP_FIELDS.startRun)
-  const insertEvent = database.prepare(writes.insertEvent.sql)
-  const eventFields = writes.insertEvent.order.map((name) => EVENT_FIELDS[name] as NonNullable<(typeof EVENT_FIELDS)[string]>)
+  const insertEvents = statement('insertEvents', EVENT_FIELDS)
 
   /** Applies one step; the execution row goes first so that a fenced-out step writes nothing. */
   const apply = (step: StepWrite): boolean => {
@@ -69,7 +68,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     if (step.interruptRun !== undefined) interruptRun(step)
     if (step.finishRun !== undefined) finishRun(step)
     if (step.startRun !== undefined) startRun(step)
-    for (const event of step.events) insertEvent.run(eventFields.map((field) => field(event, step) ?? null))
+    if (step.events.length > 0) insertEvents(step)
     return true
   }
   const applyAll = database.transaction((batch: readonly Pending[]) => batch.map((pending) => apply(pending.step)))
