@@ -8,7 +8,7 @@ export function memoryBench({ quick }: BenchOptions): Promise<BenchRow[]> {
   const count = quick ? 1000 : 10_000
   return withTempDir(async (dir) => {
     const store = await openSqliteStore({ path: join(dir, 'memory.db') })
-    const engine = createEngine({ store, tasks: createTaskRegistry(builtinTasks) })
+    const engine = createEngine({ store, maxConcurrent: count, tasks: createTaskRegistry(builtinTasks) })
     const seed = JSON.parse(readFileSync(new URL('../examples/seed-flow.json', import.meta.url), 'utf8')) as unknown
     await engine.run({ flow: seed })
     gc()
@@ -26,6 +26,7 @@ export function memoryBench({ quick }: BenchOptions): Promise<BenchRow[]> {
     peakRss = Math.max(peakRss, m.rss)
     peakHeap = Math.max(peakHeap, m.heapUsed)
     if (results.some((r) => r.execution.status !== 'completed')) throw new Error('a sample execution did not complete')
+    await engine.close()
     await store.close()
     const mb = (bytes: number): number => bytes / 1024 / 1024
     return [

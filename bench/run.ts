@@ -1,10 +1,12 @@
 import { cpus, totalmem } from 'node:os'
 import type { BenchOptions, BenchRow } from './bench-kit.js'
+import { conditionBench } from './condition-bench.js'
 import { engineBench } from './engine-bench.js'
 import { httpBench } from './http-bench.js'
 import { memoryBench } from './memory-bench.js'
 import { postgresBench } from './postgres-bench.js'
 import { sqliteBench } from './sqlite-bench.js'
+import { uiBench } from './ui-bench.js'
 import { validationBench } from './validation-bench.js'
 
 /** `npm run bench [-- --quick] [-- --only NAME]`: prints one table of figures beside their baselines. */
@@ -14,11 +16,13 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefi
 
 const suites: Record<string, (o: BenchOptions) => Promise<BenchRow[]>> = {
   engine: engineBench,
+  condition: conditionBench,
   sqlite: sqliteBench,
   validation: validationBench,
   memory: memoryBench,
   http: httpBench,
   postgres: postgresBench,
+  ui: uiBench,
 }
 
 const format = (value: number): string =>

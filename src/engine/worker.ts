@@ -18,8 +18,12 @@ export interface WorkerDeps {
 }
 
 export interface Worker {
-  /** Begins claiming work: recovery of dead owners' executions, expired leases, the queue. */
-  start(): void
+  /**
+   * Begins claiming work: recovery of dead owners' executions, expired leases, the queue. With
+   * `keepAlive`, its polling keeps the process running (serve and worker want that; an engine that
+   * only queued some of its own executions does not).
+   */
+  start(keepAlive?: boolean): void
   /** This node queued an execution (over its limit) or wants one claimed: look at once. */
   queuedHere(): void
   /** Stops claiming and heartbeating; running executions are the runner's to drain. */
@@ -37,6 +41,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   let adopting = 0
   let hint = 0
   let saturated = false
+  let keepAlive = false
   let wakeUp: (() => void) | undefined
   let loop: Promise<void> | undefined
   let unsubscribe: (() => void) | undefined
@@ -49,6 +54,8 @@ export function createWorker(deps: WorkerDeps): Worker {
   const idle = (): Promise<void> =>
     new Promise((resolve) => {
       const timer = setTimeout(resolve, pollMs)
+      // Only a worker started on purpose (serve, worker) keeps the process alive while idle.
+      if (!keepAlive) timer.unref()
       wakeUp = () => {
         clearTimeout(timer)
         resolve()
@@ -110,7 +117,8 @@ export function createWorker(deps: WorkerDeps): Worker {
   })
 
   return {
-    start() {
+    start(alive = true) {
+      keepAlive ||= alive
       if (started || stopped) return
       started = true
       unsubscribe = store.subscribeWork?.(() => {
@@ -121,7 +129,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     },
     queuedHere() {
       hint++
-      if (!started) this.start()
+      if (!started) this.start(false)
       else wake()
     },
     async stop() {

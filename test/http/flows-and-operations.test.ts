@@ -127,7 +127,7 @@ describe('operations', () => {
     expect((await t.app.inject({ url: '/docs/json' })).json().openapi).toBe('3.1.0')
   })
 
-  it('redirects / to /ui/, which says the UI is coming and links the docs', async () => {
+  it('redirects / to /ui/, an HTML page that also links the API docs', async () => {
     const root = await t.app.inject({ url: '/' })
     expect(root.statusCode).toBe(302)
     expect(root.headers.location).toBe('/ui/')
