@@ -33,23 +33,21 @@ export function executionFromRow(row: Row<ExecutionsTable>): ExecutionRecord {
   }
 }
 
-interface StoredEvent {
-  readonly seq: number
-  readonly type: EventType
-  readonly at: number
-  readonly task_name: string | null
-  readonly data: unknown
-}
+/**
+ * A stored event, as a tuple: `[seq, type, at, task, data]`. The log is most of what a step writes,
+ * and its bytes (WAL, checkpoints) are what a step costs, so key names are not repeated per event.
+ */
+type StoredEvent = readonly [seq: number, type: EventType, at: number, task: string | null, data: unknown]
 
 /** The events of one stored row (one step), in order. */
 export function eventsFromRow(row: Row<ExecutionEventsTable>): ExecutionEventRecord[] {
-  return (JSON.parse(row.events) as StoredEvent[]).map((e) => ({
+  return (JSON.parse(row.events) as StoredEvent[]).map(([seq, type, at, taskName, data]) => ({
     executionId: row.execution_id,
-    seq: e.seq,
-    type: e.type,
-    at: e.at,
-    taskName: e.task_name,
-    data: e.data,
+    seq,
+    type,
+    at,
+    taskName,
+    data,
   }))
 }
 
@@ -138,7 +136,7 @@ export const EVENT_FIELDS: Record<string, (step: StepWrite) => unknown> = {
   seq: (w) => w.events[0]?.seq,
   last_seq: (w) => w.events[w.events.length - 1]?.seq,
   at: (w) => w.events[0]?.at,
-  events: (w) => JSON.stringify(w.events.map((e) => ({ seq: e.seq, type: e.type, at: e.at, task_name: e.taskName, data: e.data }))),
+  events: (w) => JSON.stringify(w.events.map((e): StoredEvent => [e.seq, e.type, e.at, e.taskName, e.data])),
 }
 
 /** A function that fills a statement's parameters, in placeholder order, from a step. */
