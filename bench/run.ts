@@ -26,7 +26,7 @@ const suites: Record<string, (o: BenchOptions) => Promise<BenchRow[]>> = {
 }
 
 const format = (value: number): string =>
-  value >= 100 ? Math.round(value).toLocaleString('en') : value >= 1 ? value.toFixed(2) : value.toFixed(3)
+  Number.isNaN(value) ? 'skipped' : value >= 100 ? Math.round(value).toLocaleString('en') : value >= 1 ? value.toFixed(2) : value.toFixed(3)
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU'
 console.log(`Flow Manager benchmarks${options.quick ? ' (quick)' : ''}: Node ${process.version}, ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB`)
@@ -41,7 +41,7 @@ for (const [name, suite] of Object.entries(suites)) {
       const base = row.baseline
       const ratio = base === undefined || base.value === 0 ? '' : `${(row.value / base.value).toFixed(2)}×`
       const baseline = base === undefined ? '' : `${format(base.value)} ${row.unit} (${base.name})`
-      console.log(`| ${row.name} | ${format(row.value)} ${row.unit} | ${baseline} | ${ratio} | ${row.goal ?? ''} |`)
+      console.log(`| ${row.name} | ${`${format(row.value)} ${row.unit}`.trim()} | ${baseline} | ${ratio} | ${row.goal ?? ''} |`)
     }
   } catch (error) {
     failed = true

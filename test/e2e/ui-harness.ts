@@ -44,6 +44,21 @@ export async function ensureUiBuilt(): Promise<void> {
   rmSync(old, { recursive: true, force: true })
 }
 
+/** True when CI demands the browser tests: they then fail instead of skipping. */
+export const browserRequired = process.env.FLOW_MANAGER_REQUIRE_BROWSER === '1'
+
+/**
+ * Whether a Chromium is installed. When none is, it warns (so that the skipped suite is visible), or
+ * throws when FLOW_MANAGER_REQUIRE_BROWSER=1, as in CI.
+ */
+export function browserAvailable(): boolean {
+  if (existsSync(CHROMIUM)) return true
+  const why = `no Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH`
+  if (browserRequired) throw new Error(`${why}, and FLOW_MANAGER_REQUIRE_BROWSER=1 requires it`)
+  console.warn(`SKIPPING the browser tests: ${why}. Set FLOW_MANAGER_REQUIRE_BROWSER=1 to make this a failure.`)
+  return false
+}
+
 export function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH`)
