@@ -198,3 +198,16 @@ describe('GET /api/v1/executions/{id}/events through inject', () => {
     expectProblem(await t.app.inject({ url: '/api/v1/executions/nope/events' }), 404, 'EXECUTION_NOT_FOUND')
   })
 })
+
+describe('GET /api/v1/executions/{id}/flow', () => {
+  it('answers the exact definition an inline execution ran', async () => {
+    const done = (await post('/api/v1/executions', { flow: SEED })).json()
+    const res = await t.app.inject({ url: `/api/v1/executions/${done.execution_id}/flow` })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toEqual({ flow_id: SEED.id, flow_version: null, flow: SEED })
+  })
+
+  it('answers 404 as a problem for an unknown execution', async () => {
+    expectProblem(await t.app.inject({ url: '/api/v1/executions/nope/flow' }), 404, 'EXECUTION_NOT_FOUND')
+  })
+})

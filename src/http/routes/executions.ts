@@ -160,6 +160,28 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
     async (request) => toExecutionView(await loadExecution(engine, request.params.id)),
   )
 
+  r.get(
+    '/api/v1/executions/:id/flow',
+    {
+      schema: {
+        tags: ['executions'],
+        summary: 'The flow definition an execution runs, exactly as it started (inline flows included)',
+        params: IdParams,
+        response: {
+          200: z.object({ flow_id: z.string(), flow_version: z.int().nullable(), flow: z.record(z.string(), z.unknown()) }),
+          404: ProblemSchema,
+          ...COMMON_PROBLEMS,
+        },
+      },
+    },
+    async (request) => {
+      const { execution } = await loadExecution(engine, request.params.id)
+      const flow = await engine.store.getDefinition(execution.definitionHash)
+      if (flow === undefined) throw new FlowManagerError('FLOW_NOT_FOUND', `the definition of execution "${execution.id}" is missing`)
+      return { flow_id: execution.flowId, flow_version: execution.flowVersion, flow }
+    },
+  )
+
   r.post(
     '/api/v1/executions/:id/cancel',
     {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
-import { api, ApiError, executionPath, flowPath, isTerminal, type ExecutionView, type Flow, type FlowView } from '../api.js'
+import { api, ApiError, executionPath, isTerminal, type ExecutionView, type Flow } from '../api.js'
 import { ErrorBox, JsonBlock, Link, StatusBadge, useCoalesced, useLoad, useTitle } from '../components.js'
 import { elapsed, formatMs, formatTime, useNow } from '../format.js'
 import { FlowGraph } from '../graph/flow-graph.js'
@@ -21,8 +21,8 @@ export function ExecutionPage({ id }: { id: string }): React.JSX.Element {
   const definition = useLoad(
     async (signal): Promise<Flow | undefined> => {
       if (view === undefined) return undefined
-      if (view.flow_version === null) return undefined
-      return (await api<FlowView>(flowPath(view.flow_id, view.flow_version), { signal })).flow
+      // The definition the execution runs, inline flows included.
+      return (await api<{ flow: Flow }>(`${executionPath(id)}/flow`, { signal })).flow
     },
     [id, view?.flow_id, view?.flow_version],
   )
@@ -109,7 +109,7 @@ export function ExecutionPage({ id }: { id: string }): React.JSX.Element {
       />
       <ErrorBox error={execution.error} />
       {flow === undefined && !definition.loading ? (
-        <p className="fm-muted">This execution ran an inline flow whose definition the API does not keep; the graph shows the path its task runs took.</p>
+        <p className="fm-muted">The definition of this execution's flow could not be read; the graph shows the path its task runs took.</p>
       ) : null}
       <div className="fm-execution-body">
         <div className="fm-graph-panel">
