@@ -214,3 +214,17 @@ export function query(params: Record<string, string | number | undefined>): stri
   const text = search.toString()
   return text === '' ? '' : `?${text}`
 }
+
+/** An execution input typed as JSON text; an empty text means `{}`. Throws a message for people. */
+export function parseInputText(text: string): unknown {
+  try {
+    return JSON.parse(text === '' ? '{}' : text)
+  } catch (e) {
+    throw new Error(`The input is not JSON: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+/** Starts a registered flow version without waiting for its end. */
+export function startExecution(flowId: string, version: number, input: unknown): Promise<ExecutionView> {
+  return api<ExecutionView>('/api/v1/executions', { method: 'POST', body: { flow_id: flowId, version, input, wait: false } })
+}

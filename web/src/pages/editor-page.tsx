@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
-import { api, ApiError, flowPath, type ExecutionView, type FlowView, type Issue, type ValidationResult } from '../api.js'
+import { api, ApiError, flowPath, parseInputText, startExecution, type FlowView, type Issue, type ValidationResult } from '../api.js'
 import { ErrorBox, useTitle } from '../components.js'
 import { lineOf, locatePointers, spanOf, syntaxErrorOffset, type Span } from '../editor/json-locate.js'
 import { FlowGraph } from '../graph/flow-graph.js'
@@ -275,18 +275,13 @@ function RunPanel({ doc, valid }: { doc: unknown; valid: boolean }): React.JSX.E
     setBusy(true)
     setError(undefined)
     try {
-      let parsedInput: unknown
-      try {
-        parsedInput = JSON.parse(input === '' ? '{}' : input)
-      } catch (e) {
-        throw new Error(`The input is not JSON: ${e instanceof Error ? e.message : String(e)}`)
-      }
+      const parsedInput = parseInputText(input)
       const record = await register()
       if (!run) {
         navigate(href.flow(record.id, record.version))
         return
       }
-      const started = await api<ExecutionView>('/api/v1/executions', { method: 'POST', body: { flow_id: record.id, version: record.version, input: parsedInput, wait: false } })
+      const started = await startExecution(record.id, record.version, parsedInput)
       navigate(href.execution(started.execution_id))
     } catch (e) {
       setError(e)

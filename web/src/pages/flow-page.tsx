@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react'
-import { api, flowPath, query, type ExecutionSummary, type ExecutionView, type FlowView, type Page } from '../api.js'
+import { api, flowPath, parseInputText, query, startExecution, type ExecutionSummary, type FlowView, type Page } from '../api.js'
 import { ErrorBox, JsonBlock, Link, StatusBadge, useLoad, useTitle } from '../components.js'
 import { formatMs, formatTime } from '../format.js'
 import { FlowGraph } from '../graph/flow-graph.js'
@@ -99,13 +99,7 @@ function RunFlow({ view }: { view: FlowView }): React.JSX.Element {
     setBusy(true)
     setError(undefined)
     try {
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(input === '' ? '{}' : input)
-      } catch (e) {
-        throw new Error(`The input is not JSON: ${e instanceof Error ? e.message : String(e)}`)
-      }
-      const started = await api<ExecutionView>('/api/v1/executions', { method: 'POST', body: { flow_id: view.id, version: view.version, input: parsed, wait: false } })
+      const started = await startExecution(view.id, view.version, parseInputText(input))
       navigate(href.execution(started.execution_id))
     } catch (e) {
       setError(e)
