@@ -113,7 +113,12 @@ export function checkExpressions(doc: Raw, at: (...rel: (string | number)[]) => 
   })
   const tasks = Array.isArray(doc.tasks) ? (doc.tasks as unknown[]) : []
   tasks.forEach((task, i) => {
-    if (!isObject(task) || !isObject(task.input)) return
+    if (!isObject(task)) return
+    if (typeof task.for_each === 'string' && task.for_each.length > 0 && task.for_each.length <= MAX_EXPRESSION_LENGTH) {
+      const compiled = compileExpression(task.for_each, 'value')
+      consider(['tasks', i, 'for_each'], task.for_each, str(task.name), 'input', compiled.ok ? undefined : compiled.message, compiled.ok ? compiled.expression.references : [])
+    }
+    if (!isObject(task.input)) return
     const name = str(task.name)
     for (const e of compileInput(task.input).expressions) {
       consider(['tasks', i, 'input', ...e.path], e.source, name, 'input', e.problem, e.compiled?.references ?? [])

@@ -30,18 +30,25 @@ const env = new Environment({
 })
   .registerVariable('input', 'dyn')
   .registerVariable('results', 'map')
+  .registerVariable('item', 'dyn')
+  .registerVariable('index', 'int')
 
 /** An earlier task's latest result, as expressions see it under `results.<task>`. */
 export interface ResultView {
   readonly status: 'success' | 'failure'
   readonly data: unknown
   readonly error: string | null
+  /** Bytes of the data's JSON, when the engine knows them (it bounds composed results with them). */
+  readonly bytes?: number
 }
 
 /** What an expression can read: the execution input and the results of the tasks that ran. */
 export interface ExpressionScope {
   readonly input: unknown
   readonly results: Readonly<Record<string, ResultView | undefined>>
+  /** In the input of a for_each task's item run: the item and its index. */
+  readonly item?: unknown
+  readonly index?: number
 }
 
 /** A `results.<task>` reference in an expression; `guarded` when the expression tests `has(results.<task>)`. */
@@ -111,7 +118,9 @@ function compile(source: string, kind: ExpressionKind): CompileResult {
     references: vetted,
     evaluate(scope) {
       try {
-        const value: unknown = run({ input: scope.input, results: scope.results })
+        const value: unknown = run(
+          scope.index === undefined ? { input: scope.input, results: scope.results } : { input: scope.input, results: scope.results, item: scope.item, index: BigInt(scope.index) },
+        )
         return { ok: true, value }
       } catch (error) {
         return { ok: false, message: summary(error) }

@@ -37,6 +37,17 @@ export function analyseGraph(flow: Flow, base: readonly (string | number)[], exp
       previous[t]?.push(source)
     }
   }
+  // A parallel group leads to the first task of each of its branches.
+  const groups: { readonly group: number; readonly members: number[] }[] = []
+  flow.tasks.forEach((task, g) => {
+    if (task.parallel === undefined) return
+    const members = task.parallel.map((m) => index.get(m)).filter((m): m is number => m !== undefined)
+    for (const m of members) {
+      next[g]?.push(m)
+      previous[m]?.push(g)
+    }
+    groups.push({ group: g, members })
+  })
   const start = index.get(flow.start_task)
   const reachable = walk(start === undefined ? [] : [start], next, n)
   const exitTasks: number[] = []
@@ -68,7 +79,7 @@ export function analyseGraph(flow: Flow, base: readonly (string | number)[], exp
       message: `no path out of the flow from task${names.length > 1 ? 's' : ''} ${knownList(names)}: every route loops back, so an execution that gets there fails when it reaches max_steps`,
     })
   }
-  warnings.push(...unavailableResults(flow, base, expressions, index, previous))
+  warnings.push(...unavailableResults(flow, base, expressions, index, afterBranches(previous, next, groups)))
   return warnings
 }
 
@@ -109,6 +120,26 @@ function unavailableResults(
     }
   }
   return warnings
+}
+
+/**
+ * The tasks a group routes to after its join run after every task of its branches: for the
+ * question "can X have run before T", each of them gets the branch tasks as predecessors.
+ */
+function afterBranches(previous: readonly number[][], next: readonly number[][], groups: readonly { group: number; members: number[] }[]): number[][] {
+  if (groups.length === 0) return previous as number[][]
+  const out = previous.map((p) => [...p])
+  for (const { group, members } of groups) {
+    const inBranches = walk(members, next, next.length)
+    const branchTasks: number[] = []
+    inBranches.forEach((yes, i) => {
+      if (yes) branchTasks.push(i)
+    })
+    for (const successor of next[group] ?? []) {
+      if (!members.includes(successor)) out[successor]?.push(...branchTasks)
+    }
+  }
+  return out
 }
 
 function walk(from: readonly number[], edges: readonly number[][], n: number): boolean[] {

@@ -19,6 +19,13 @@ export const MAX_EXPRESSION_LENGTH = 2000
 export const MAX_CASES = 100
 /** What a `retry` object means where it leaves a field out (a task without `retry` runs once). */
 export const RETRY_DEFAULTS = { max_attempts: 3, backoff_ms: 1000, backoff_factor: 2, max_backoff_ms: 60_000, jitter: false } as const
+/** How a parallel group joins its branches. */
+export const JOINS = ['all', 'any'] as const
+/** Item runs of a `for_each` task at once when `max_concurrency` is not given. */
+export const DEFAULT_FOR_EACH_CONCURRENCY = 10
+/** Longest list a `for_each` task accepts; a longer one fails the task. */
+export const MAX_FOR_EACH_ITEMS = 10_000
+export const MAX_CONCURRENCY = 10_000
 
 const name = z.string().min(1).max(MAX_NAME_LENGTH)
 const description = z.string().max(10_000).optional()
@@ -78,6 +85,28 @@ export const TaskSchema = z
       ),
     retry: RetrySchema.optional(),
     timeout_ms: timeout.optional().describe('Longest one attempt may run, in ms; then its signal is aborted and the attempt fails with TASK_TIMEOUT.'),
+    parallel: z
+      .array(name)
+      .min(1)
+      .optional()
+      .describe(
+        'Makes the task a parallel group: each named task starts a branch that follows its own conditions until "end" or a task without a condition. A group has no type, input, retry or timeout of its own.',
+      ),
+    join: z
+      .enum(JOINS)
+      .optional()
+      .describe('For a parallel group: "all" (default) succeeds when every branch succeeded and fails fast; "any" succeeds with the first branch that succeeds.'),
+    max_concurrency: z
+      .int()
+      .min(1)
+      .max(MAX_CONCURRENCY)
+      .optional()
+      .describe(`Most branches (parallel) or item runs (for_each) at once; default every branch, or ${DEFAULT_FOR_EACH_CONCURRENCY} item runs.`),
+    for_each: expression
+      .optional()
+      .describe(
+        `A CEL expression giving a list: the task's type runs once per item (at most ${MAX_FOR_EACH_ITEMS}), with \`item\` and \`index\` usable in its input; its data is the list of the item runs' data.`,
+      ),
   })
   .describe('A named node of the flow.')
 

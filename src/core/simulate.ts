@@ -1,8 +1,8 @@
-import { advance, INITIAL_STATE, type ExecutionError, type ExecutionStatus } from './advance.js'
-import type { ResultView } from './expression.js'
-import { renderInput } from './input-mapping.js'
-import type { FlowPlan } from './plan.js'
+import { advance, INITIAL_STATE, nextWake, type ExecutionError, type ExecutionStatus } from './advance.js'
+import type { Decision, EngineEvent, StartRun } from './commands.js'
 import type { Outcome } from './flow-schema.js'
+import type { FlowPlan } from './plan.js'
+import { ScopeKeeper } from './scope-keeper.js'
 import type { TaskResult } from './task-result.js'
 
 export interface SimulationOptions {
@@ -15,7 +15,7 @@ export interface SimulationOptions {
 }
 
 export interface Simulation {
-  /** The task runs in order, one entry per attempt, as `executed_tasks` would list them. */
+  /** The task runs in the order they start, one entry per attempt (and per item), as `executed_tasks` lists them. */
   readonly path: readonly string[]
   readonly status: ExecutionStatus
   /** Steps taken (retries are not steps). */
@@ -24,35 +24,57 @@ export interface Simulation {
   readonly error: ExecutionError | null
 }
 
+/** Most decisions one simulation makes; a flow needs more only if it loops near max_steps with large for_each lists. */
+const MAX_DECISIONS = 2_000_000
+
 /**
  * Walks a flow as an execution would, through the same `advance()`, without running any task:
- * each task ends as `outcomes` says, with `data` as its result data. Input mappings are rendered
- * (a mapping error fails that task run, as it would for real); timeouts and waits take no time.
+ * each task run ends as `outcomes` says, with `data` as its result data, in the order the runs
+ * started (branches of a group take turns). Waits, retries and timeouts take no time: the
+ * simulated clock jumps to whatever is due next. Input mappings and for_each lists are evaluated
+ * for real, so their errors show as they would.
  */
 export function simulate(plan: FlowPlan, options: SimulationOptions = {}): Simulation {
-  const input = options.input ?? {}
   const outcomes = options.outcomes ?? {}
   const data = options.data ?? {}
-  const results: Record<string, ResultView> = Object.create(null) as Record<string, ResultView>
-  const scope = { input, results }
+  const keeper = new ScopeKeeper(options.input ?? {})
   const path: string[] = []
-  let decision = advance(plan, INITIAL_STATE, { type: 'start' })
-  while (decision.command.type === 'run_task') {
-    const task = decision.command.task
-    path.push(task.name)
-    const taskData = Object.hasOwn(data, task.name) ? data[task.name] : undefined
-    let result: TaskResult
-    const mapped = task.inputMapping === undefined ? undefined : renderInput(task.inputMapping, scope)
-    if (mapped !== undefined && !mapped.ok) {
-      result = { status: 'failure', error: { message: `the input of task "${task.name}" could not be mapped: ${mapped.message}`, code: 'INPUT_MAPPING_ERROR', retryable: false } }
-    } else if (Object.hasOwn(outcomes, task.name) && outcomes[task.name] === 'failure') {
-      result = taskData === undefined ? { status: 'failure', error: { message: 'simulated failure' } } : { status: 'failure', error: { message: 'simulated failure' }, data: taskData }
-    } else {
-      result = taskData === undefined ? { status: 'success' } : { status: 'success', data: taskData }
+  const queue: StartRun[] = []
+  let at = 0
+  let decision: Decision = { state: INITIAL_STATE, commands: [] }
+  const apply = (event: EngineEvent): void => {
+    decision = advance(plan, decision.state, event)
+    keeper.afterDecision(decision.commands)
+    for (const c of decision.commands) {
+      if (c.type !== 'start_run') continue
+      if (c.task.group === undefined && (c.task.forEach === undefined || c.item !== null)) queue.push(c)
+      path.push(c.task.name)
     }
-    results[task.name] = { status: result.status, data: result.data ?? null, error: result.status === 'failure' ? result.error.message : null }
-    decision = advance(plan, decision.state, { type: 'task_finished', result, scope })
+  }
+  apply({ type: 'start', at, scope: keeper.scope() })
+  for (let n = 0; n < MAX_DECISIONS && decision.state.status === 'running'; n++) {
+    const run = queue.shift()
+    if (run === undefined) {
+      const wake = nextWake(decision.state)
+      if (wake === null) break
+      at = Math.max(at, wake)
+      apply({ type: 'timer', at, scope: keeper.scope() })
+      continue
+    }
+    if (!keeper.open.has(run.seq)) continue
+    const result = resultOf(run.task.name, outcomes, data)
+    const view = { status: result.status, data: result.data ?? null, error: result.status === 'failure' ? result.error.message : null, bytes: 0 }
+    keeper.beforeFinish(run.seq, view)
+    apply({ type: 'run_finished', at, seq: run.seq, result, scope: keeper.scope() })
   }
   const s = decision.state
   return { path, status: s.status, steps: s.steps, failedTask: s.failedTask, error: s.error }
+}
+
+function resultOf(task: string, outcomes: Readonly<Record<string, Outcome>>, data: Readonly<Record<string, unknown>>): TaskResult {
+  const taskData = Object.hasOwn(data, task) ? data[task] : undefined
+  if (Object.hasOwn(outcomes, task) && outcomes[task] === 'failure') {
+    return taskData === undefined ? { status: 'failure', error: { message: 'simulated failure' } } : { status: 'failure', error: { message: 'simulated failure' }, data: taskData }
+  }
+  return taskData === undefined ? { status: 'success' } : { status: 'success', data: taskData }
 }

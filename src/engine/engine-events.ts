@@ -1,8 +1,8 @@
-import type { ExecutionError, ExecutionStatus } from '../core/advance.js'
+import type { ExecutionError, ExecutionStatus } from '../core/execution-state.js'
 import type { TaskFailure } from '../core/task-result.js'
 import type { ExecutionEventRecord } from '../store/store.js'
 
-/** What an engine reports as it works; the CLI's live view and the HTTP event stream listen to it. */
+/** What an engine reports as it works; the CLI's live view and the HTTP event streams listen to it. */
 export type EngineEvent =
   | { readonly type: 'execution_started'; readonly executionId: string; readonly flowId: string; readonly at: number }
   | {
@@ -12,6 +12,17 @@ export type EngineEvent =
       readonly taskType: string
       readonly seq: number
       readonly attempt: number
+      /** For an item run of a for_each task. */
+      readonly item: number | null
+      readonly at: number
+    }
+  | {
+      readonly type: 'task_waiting'
+      readonly executionId: string
+      readonly task: string
+      readonly seq: number
+      /** `{timer}`, `{signal, timeout_at?}` or `{child}`, as in the API. */
+      readonly waitingFor: object
       readonly at: number
     }
   | {
@@ -20,10 +31,14 @@ export type EngineEvent =
       readonly task: string
       readonly taskType: string
       readonly seq: number
+      readonly attempt: number
       readonly status: 'success' | 'failure'
       readonly error: TaskFailure | null
       readonly durationMs: number
       readonly nextTask: string | null
+      /** When the failed attempt will be tried again (epoch ms), or null. */
+      readonly retryAt: number | null
+      readonly item: boolean
       readonly at: number
     }
   | {

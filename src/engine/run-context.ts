@@ -1,29 +1,34 @@
 import type { Logger, TaskContext, TaskResultView } from '../tasks/define-task.js'
-import type { Live } from './live-execution.js'
+
+/** What a run's context is made from: the execution it belongs to and the run itself. */
+export interface RunContextSource {
+  readonly executionId: string
+  readonly flowId: string
+  readonly flowInput: unknown
+  readonly results: Readonly<Record<string, TaskResultView | undefined>>
+}
 
 /** The context handed to a task run; the logger is made only when a task asks for it. */
 export class RunContext implements TaskContext {
   readonly executionId: string
   readonly flowId: string
-  readonly idempotencyKey: string
   readonly flowInput: unknown
   readonly results: Readonly<Record<string, TaskResultView | undefined>>
   #logger: Logger | undefined
   readonly #base: Logger
 
   constructor(
-    l: Live,
+    source: RunContextSource,
     readonly taskName: string,
-    step: number,
+    readonly idempotencyKey: string,
     readonly attempt: number,
     readonly signal: AbortSignal,
     base: Logger,
   ) {
-    this.executionId = l.id
-    this.flowId = l.plan.flow.id
-    this.idempotencyKey = `${l.id}:${taskName}:${step}`
-    this.flowInput = l.input
-    this.results = l.results
+    this.executionId = source.executionId
+    this.flowId = source.flowId
+    this.flowInput = source.flowInput
+    this.results = source.results
     this.#base = base
   }
 

@@ -1,76 +1,96 @@
-import type { ExecutionRecord, Store } from '../store/store.js'
+import type { ExecutionRecord, HeartbeatResult, Store } from '../store/store.js'
 import type { Logger } from '../tasks/define-task.js'
-import type { Clock } from './engine.js'
-import { isDeadLocalOwner } from './node-id.js'
-import type { Runner } from './runner.js'
+import { deadOwners, type NodeIdentity } from './node-liveness.js'
+import type { Clock, TimerHandle, Timers } from './timers.js'
 
 export interface WorkerDeps {
   readonly store: Store
   readonly clock: Clock
+  readonly timers: Timers
   readonly logger: Logger
-  readonly nodeId: string
+  readonly node: NodeIdentity
   readonly leaseMs: number
-  readonly maxConcurrent: number
+  /** How often an idle worker looks for work when nothing wakes it, in ms. */
   readonly pollMs: number
-  readonly runner: Runner
-  /** Starts or resumes an execution this node just claimed. */
+  /** How long a node's liveness row may go without a beat before its work is taken, in ms. */
+  readonly staleMs: number
+  /** Executions this node may still take on. */
+  readonly freeSlots: () => number
+  /** Executions running here now (their leases are renewed, their cancellations and pokes looked at). */
+  readonly liveIds: () => readonly string[]
+  /** Takes up an execution this node just claimed. */
   readonly adopt: (record: ExecutionRecord) => Promise<void>
+  readonly onHeartbeat: (result: HeartbeatResult) => void
 }
 
 export interface Worker {
   /**
-   * Begins claiming work: recovery of dead owners' executions, expired leases, the queue. With
-   * `keepAlive`, its polling keeps the process running (serve and worker want that; an engine that
-   * only queued some of its own executions does not).
+   * Begins claiming work: executions of stopped nodes, expired leases, queued and due ones. With
+   * `keepAlive`, it keeps the process running while idle (serve and worker want that; an engine
+   * that only queued some of its own executions does not).
    */
   start(keepAlive?: boolean): void
-  /** This node queued an execution (over its limit) or wants one claimed: look at once. */
-  queuedHere(): void
-  /** Stops claiming and heartbeating; running executions are the runner's to drain. */
+  /** There may be work now (queued here, a signal, a cancel, a slot freed): look at once. */
+  kick(): void
+  /** The node holds leases: beat and heartbeat even when not claiming. */
+  alive(): void
   stop(): Promise<void>
 }
 
+/** Beats of the liveness row: often, so that a stopped node is noticed within a few seconds. */
+const BEAT_MS = 1000
+
 /**
- * Takes work from the store while slots are free, and keeps this node's leases alive. A
- * heartbeat also carries cancellations requested on other nodes.
+ * Takes work from the store while slots are free, and proves this node alive: a liveness row that
+ * beats every second, and lease renewals for the executions it runs. An idle worker sleeps until
+ * the earliest parked execution is due (or its poll interval, or a kick): one query finds what is
+ * due, so a parked execution costs no timer here.
  */
 export function createWorker(deps: WorkerDeps): Worker {
-  const { store, clock, logger, nodeId, leaseMs, maxConcurrent, pollMs, runner } = deps
+  const { store, clock, timers, logger, node, leaseMs, pollMs, staleMs } = deps
   let started = false
   let stopped = false
-  let adopting = 0
-  let hint = 0
-  let saturated = false
   let keepAlive = false
+  let adopting = 0
+  let kicked = false
   let wakeUp: (() => void) | undefined
   let loop: Promise<void> | undefined
   let unsubscribe: (() => void) | undefined
+  let beating: NodeJS.Timeout | undefined
+  let lastHeartbeat = 0
 
   const wake = (): void => {
+    kicked = true
     const resolve = wakeUp
     wakeUp = undefined
     resolve?.()
   }
-  const idle = (): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(resolve, pollMs)
-      // Only a worker started on purpose (serve, worker) keeps the process alive while idle.
-      if (!keepAlive) timer.unref()
-      wakeUp = () => {
-        clearTimeout(timer)
+
+  const idle = async (): Promise<void> => {
+    if (kicked) return
+    let until = clock.now() + pollMs
+    const next = await store.nextWake().catch(() => null)
+    if (next !== null && next < until) until = Math.max(next, clock.now())
+    if (kicked || stopped) return
+    await new Promise<void>((resolve) => {
+      let handle: TimerHandle | undefined
+      const done = (): void => {
+        handle?.cancel()
         resolve()
       }
+      wakeUp = done
+      // Only a worker started on purpose keeps the process alive while idle.
+      handle = timers.at(until, done, { weak: !keepAlive })
     })
+  }
 
   const claimOnce = async (): Promise<boolean> => {
-    const free = maxConcurrent - runner.live.size - adopting
+    const free = deps.freeSlots() - adopting
     if (free <= 0) return false
-    const owners = await store.listLeaseOwners()
-    const deadOwners = owners.filter((owner) => owner !== nodeId && isDeadLocalOwner(owner))
-    const claimed = await store.claim({ owner: nodeId, limit: free, now: clock.now(), leaseMs, deadOwners })
-    hint = Math.max(0, hint - claimed.length)
-    // Every slot was filled: there may be more work, so look again as soon as one frees.
-    saturated = claimed.length >= free
+    const now = clock.now()
+    const [owners, nodes] = await Promise.all([store.listLeaseOwners(), store.listNodes()])
+    const dead = deadOwners(owners, nodes, node.record(now), now, staleMs)
+    const claimed = await store.claim({ owner: node.id, limit: free, now, leaseMs, deadOwners: dead })
     for (const record of claimed) {
       adopting++
       deps
@@ -80,11 +100,13 @@ export function createWorker(deps: WorkerDeps): Worker {
           adopting--
         })
     }
-    return claimed.length > 0 && claimed.length >= free
+    if (claimed.length > 0) alive()
+    return claimed.length >= free
   }
 
   const run = async (): Promise<void> => {
     while (!stopped) {
+      kicked = false
       let more = false
       try {
         more = await claimOnce()
@@ -95,49 +117,51 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
   }
 
-  const heartbeat = async (): Promise<void> => {
-    if (runner.live.size === 0) return
-    const { cancelRequested } = await store.heartbeat(nodeId, clock.now(), leaseMs)
-    for (const id of cancelRequested) {
-      const l = runner.live.get(id)
-      if (l !== undefined && !l.controller.signal.aborted) runner.cancel(l, 'cancelled on request from another node')
+  const beat = async (): Promise<void> => {
+    const now = clock.now()
+    await store.beat(node.record(now))
+    const ids = deps.liveIds()
+    if (ids.length > 0 && now - lastHeartbeat >= leaseMs / 3) {
+      lastHeartbeat = now
+      deps.onHeartbeat(await store.heartbeat(node.id, ids, now, leaseMs))
     }
   }
-  // Leases are renewed whether or not this node claims work: a long task must not lose its execution.
-  const beat = setInterval(() => {
-    heartbeat().catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed'))
-  }, Math.max(10, Math.floor(leaseMs / 3)))
-  beat.unref()
 
-  runner.onSlotFreed(() => {
-    if (started && (hint > 0 || saturated)) {
-      saturated = false
-      wake()
-    }
-  })
+  const alive = (): void => {
+    if (beating !== undefined || stopped) return
+    beat().catch((error: unknown) => logger.warn({ err: error }, 'liveness beat failed'))
+    beating = setInterval(() => {
+      beat().catch((error: unknown) => logger.warn({ err: error }, 'liveness beat failed'))
+    }, BEAT_MS)
+    beating.unref()
+  }
 
   return {
-    start(alive = true) {
-      keepAlive ||= alive
+    start(alive_ = true) {
+      keepAlive ||= alive_
       if (started || stopped) return
       started = true
+      alive()
       unsubscribe = store.subscribeWork?.(() => {
-        hint++
+        // Another node queued work, asked for a cancel or sent a signal: claim, and look at our own at once.
+        lastHeartbeat = 0
+        beat().catch(() => undefined)
         wake()
       })
       loop = run()
     },
-    queuedHere() {
-      hint++
+    kick() {
       if (!started) this.start(false)
       else wake()
     },
+    alive,
     async stop() {
       stopped = true
-      clearInterval(beat)
+      if (beating !== undefined) clearInterval(beating)
       unsubscribe?.()
       wake()
       await loop
+      await store.removeNode(node.id).catch(() => undefined)
     },
   }
 }

@@ -38,7 +38,7 @@ export function registerMetrics(app: FastifyInstance, engine: Engine): Registry 
     registers: [registry],
     async collect() {
       try {
-        this.set(await engine.store.countQueued())
+        this.set(await engine.reads.countQueued())
       } catch (error) {
         // A scrape must not fail because the database is slow; the last value stays.
         app.log.warn({ err: error }, 'metrics: could not count queued executions')

@@ -66,12 +66,19 @@ export const FlowSummarySchema = FlowViewSchema.omit({ flow: true }).extend({ ta
 
 const ExecutionErrorSchema = z.object({ code: z.string(), message: z.string() }).nullable()
 
+const WaitingForSchema = z
+  .union([z.object({ timer: z.string() }), z.object({ signal: z.string(), timeout_at: z.string().optional() }), z.object({ child: z.string() })])
+  .nullable()
+  .describe('What a parked run waits for: a timer (ISO time), a signal (and when it times out), or a sub-flow\'s child execution.')
+
 export const TaskRunViewSchema = z.object({
+  seq: z.int().describe('The run\'s position in the execution; GET /api/v1/executions/{id}/task-runs/{seq} reads it whole.'),
   task_name: z.string(),
   task_type: z.string(),
-  status: z.enum(['running', 'success', 'failure', 'interrupted']),
+  status: z.enum(['running', 'waiting', 'success', 'failure', 'interrupted']),
   attempt: z.int(),
   data: z.unknown(),
+  data_omitted: z.literal(true).optional().describe('The data was left out to keep the answer within 8 MiB; read the run alone.'),
   error: z.string().nullable(),
   error_code: z.string().nullable(),
   error_stack: z.string().nullable(),
@@ -79,6 +86,11 @@ export const TaskRunViewSchema = z.object({
   finished_at: z.string().nullable(),
   duration_ms: z.number().nullable(),
   next_task: z.string().nullable(),
+  parent_seq: z.int().nullable().describe('The run of the parallel group or for_each task this run belongs to.'),
+  branch: z.string().nullable().describe('The first task of the branch this run belongs to.'),
+  item_index: z.int().nullable().describe('For an item run of a for_each task: its item\'s index.'),
+  waiting_for: WaitingForSchema,
+  retry_at: z.string().nullable().describe('When this failed attempt will be tried again.'),
 })
 
 export const ExecutionSummarySchema = z.object({
@@ -90,6 +102,8 @@ export const ExecutionSummarySchema = z.object({
   current_task: z.string().nullable(),
   failed_task: z.string().nullable(),
   error: ExecutionErrorSchema,
+  parent_execution_id: z.string().nullable().describe('For a sub-flow\'s execution: the execution that started it.'),
+  parent_task: z.string().nullable(),
   created_at: z.string(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
@@ -98,8 +112,9 @@ export const ExecutionSummarySchema = z.object({
 
 export const ExecutionViewSchema = ExecutionSummarySchema.extend({
   executed_tasks: z.array(z.string()).readonly(),
-  task_results: z.array(TaskRunViewSchema).readonly(),
-}).describe('An execution (SPEC §3).')
+  task_results: z.array(TaskRunViewSchema).readonly().describe('The latest 1,000 task runs at most, within 8 MiB of data.'),
+  task_run_count: z.int().describe('All task runs of the execution; page through them with GET /api/v1/executions/{id}/task-runs.'),
+}).describe('An execution.')
 
 export const pageOf = <T extends z.ZodType>(item: T): z.ZodObject<{ items: z.ZodArray<T>; next_cursor: z.ZodNullable<z.ZodString> }> =>
   z.object({ items: z.array(item), next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last.') })

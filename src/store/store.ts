@@ -1,9 +1,12 @@
-import type { ExecutionError, ExecutionStatus } from '../core/advance.js'
+import type { ExecutionError, ExecutionStatus, Thread } from '../core/execution-state.js'
 import type { Flow } from '../core/flow-schema.js'
 import type { TaskFailure } from '../core/task-result.js'
 
-export const TASK_RUN_STATUSES = ['running', 'success', 'failure', 'interrupted'] as const
+export const TASK_RUN_STATUSES = ['running', 'waiting', 'success', 'failure', 'interrupted'] as const
 export type TaskRunStatus = (typeof TASK_RUN_STATUSES)[number]
+
+/** `wake_at` of an execution that waits only for something to happen (a signal, a child): no timer. */
+export const NEVER = 8_640_000_000_000_000
 
 /** An execution as stored. Times are milliseconds since the epoch. */
 export interface ExecutionRecord {
@@ -18,47 +21,79 @@ export interface ExecutionRecord {
   readonly currentTask: string | null
   readonly steps: number
   readonly stepBase: number
+  /** The sequence number of its latest task run. */
+  readonly seq: number
   readonly failedTask: string | null
   readonly error: ExecutionError | null
+  readonly deadline: number | null
+  /** Where each line of control stands (see core/execution-state.ts). */
+  readonly threads: readonly Thread[]
+  readonly nextThread: number
   readonly idempotencyKey: string | null
   readonly createdAt: number
   readonly startedAt: number | null
   readonly finishedAt: number | null
-  /** The node holding the execution's lease, or null when nobody does (queued, finished, released). */
+  /** The node holding the execution's lease, or null when nobody does (queued, parked, finished, released). */
   readonly leaseOwner: string | null
+  /** When a node should take it up (a retry, a timer); null: now; NEVER: when something wakes it. */
+  readonly wakeAt: number | null
   /** Someone asked to cancel it while another node held it. */
   readonly cancelRequested: boolean
   /** Sequence number of the latest event in its log. */
   readonly eventSeq: number
+  /** Bytes it has stored so far (input, results, events). */
+  readonly storedBytes: number
+  /** Bumped when a signal arrives or a child ends, so that its holder looks. */
+  readonly poke: number
+  /** For a sub-flow's execution: the parent execution, and the parent's task run that waits for it. */
+  readonly parent: { readonly executionId: string; readonly seq: number; readonly task: string } | null
+  /** How many parents it has (0 for a top-level execution). */
+  readonly depth: number
 }
 
 export interface TaskRunRecord {
   readonly executionId: string
-  /** 1-based position in the execution; equal to the execution's step count when it started. */
+  /** 1-based position in the execution. */
   readonly seq: number
   readonly taskName: string
   readonly taskType: string
   readonly attempt: number
   readonly status: TaskRunStatus
   readonly data: unknown
+  /** True when `data` was left out of a bounded read (read the run alone to have it). */
+  readonly dataOmitted?: boolean
   readonly error: TaskFailure | null
   readonly startedAt: number
   readonly finishedAt: number | null
   readonly durationMs: number | null
   /** Where the condition routed after this run: a task, `end`, or null (no condition / not finished). */
   readonly nextTask: string | null
+  /** The group's or for_each's run this run belongs to. */
+  readonly parentSeq: number | null
+  /** The first task of the branch it runs in. */
+  readonly branch: string | null
+  /** Its item's index, for an item run of a for_each task. */
+  readonly itemIndex: number | null
+  /** What a parked run waits for: `{timer}`, `{signal, timeout_at}`, `{child}` (ISO times). */
+  readonly waitingFor: WaitingForView | null
+  /** When a failed attempt will be tried again. */
+  readonly retryAt: number | null
 }
+
+export type WaitingForView = { readonly timer: string } | { readonly signal: string; readonly timeout_at?: string } | { readonly child: string }
 
 /** What the event log of an execution records, in order. */
 export const EVENT_TYPES = [
   'execution_queued',
   'execution_started',
   'task_started',
+  'task_waiting',
   'task_finished',
   'routed',
   'task_interrupted',
   'execution_resumed',
   'cancel_requested',
+  'signal_received',
   'execution_finished',
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
@@ -85,6 +120,8 @@ export interface EventWrite {
 export interface ExecutionDetail {
   readonly execution: ExecutionRecord
   readonly runs: readonly TaskRunRecord[]
+  /** All task runs of the execution; more than `runs` when a bounded read left older ones out. */
+  readonly totalRuns?: number
 }
 
 /** The execution row's mutable part, written with every step. */
@@ -93,13 +130,20 @@ export interface ExecutionStateWrite {
   readonly currentTask: string | null
   readonly steps: number
   readonly stepBase: number
+  readonly seq: number
   readonly failedTask: string | null
   readonly error: ExecutionError | null
+  readonly deadline: number | null
+  readonly threads: readonly Thread[]
+  readonly nextThread: number
   readonly startedAt: number | null
   readonly finishedAt: number | null
   readonly updatedAt: number
   /** Sequence number of the latest event this step writes (or of the latest before it). */
   readonly eventSeq: number
+  readonly storedBytes: number
+  /** A new execution input (a resume with input): JSON text. */
+  readonly inputJson?: string
 }
 
 export interface NewExecution {
@@ -111,31 +155,48 @@ export interface NewExecution {
   readonly inputJson: string
   readonly idempotencyKey: string | null
   readonly createdAt: number
+  readonly parent?: { readonly executionId: string; readonly seq: number; readonly task: string }
+  readonly depth?: number
 }
 
-export interface TaskRunStart {
-  readonly seq: number
-  readonly taskName: string
-  readonly taskType: string
-  readonly attempt: number
-  readonly startedAt: number
-}
-
-export interface TaskRunFinish {
-  readonly seq: number
-  readonly status: Exclude<TaskRunStatus, 'running'>
+/** The end of a task run. */
+export interface RunEnd {
+  readonly status: 'success' | 'failure'
   /** JSON text of the result data, or undefined for none. */
   readonly dataJson: string | undefined
   readonly error: TaskFailure | null
   readonly finishedAt: number
   readonly durationMs: number
   readonly nextTask: string | null
+  readonly retryAt: number | null
 }
 
+/** What a step does to one task run. A run started and ended in the same step is one `start` with its `end`. */
+export type RunWrite =
+  | {
+      readonly kind: 'start'
+      readonly seq: number
+      readonly taskName: string
+      readonly taskType: string
+      readonly attempt: number
+      readonly startedAt: number
+      readonly parentSeq: number | null
+      readonly branch: string | null
+      readonly itemIndex: number | null
+      /** For a for_each task's own run: its list, as JSON text. */
+      readonly itemsJson?: string
+      /** Parked from the start: what it waits for, as JSON text of a WaitingForView. */
+      readonly waitingForJson?: string
+      readonly end?: RunEnd
+    }
+  | ({ readonly kind: 'end'; readonly seq: number } & RunEnd)
+  | { readonly kind: 'park'; readonly seq: number; readonly waitingForJson: string }
+  | { readonly kind: 'interrupt'; readonly seq: number; readonly at: number }
+
 /**
- * Everything one step changes, written atomically: the finished task run, the execution's new
- * state and the next task run's start. Recording a result and deciding the next step can
- * therefore never drift apart.
+ * Everything one step changes, written atomically: the runs that ended, the execution's new state,
+ * the runs that began, the events. Recording a result and deciding what follows can therefore
+ * never drift apart.
  */
 export interface StepWrite {
   readonly executionId: string
@@ -147,17 +208,22 @@ export interface StepWrite {
   readonly owner: string
   /** Take an execution nobody holds (e.g. resuming a failed one) instead of renewing our lease. */
   readonly takeover?: boolean
-  /** The lease's new expiry (each step renews it), or null to leave the execution unowned (finished or queued). */
+  /** The lease's new expiry (each step renews it), or null to leave the execution unowned (finished, queued, parked). */
   readonly leaseExpiresAt: number | null
-  /** Not to be claimed before this time (a retry's backoff, waited durably); null when due now. */
-  readonly wakeAt?: number | null
+  /** When an unowned execution is due (a retry, a timer): null now, NEVER until something wakes it. */
+  readonly wakeAt: number | null
   readonly create?: NewExecution | undefined
   readonly state: ExecutionStateWrite
-  /** A task run cut off by a crash or a lost lease, recorded as interrupted. */
-  readonly interruptRun?: { readonly seq: number; readonly at: number } | undefined
-  readonly finishRun?: TaskRunFinish | undefined
-  readonly startRun?: TaskRunStart | undefined
+  readonly runs: readonly RunWrite[]
   readonly events: readonly EventWrite[]
+  /** Sub-flow executions this step starts: created queued, for any node to claim. */
+  readonly children?: readonly NewExecution[]
+  /** Sub-flow executions (their ids) to cancel along with this one. */
+  readonly cancelChildren?: readonly string[]
+  /** Signals this step consumes, each by the task run it becomes the data of. */
+  readonly consumeSignals?: readonly { readonly signalSeq: number; readonly runSeq: number }[]
+  /** This step ends a sub-flow's execution: its parent is woken up to take the result. */
+  readonly wakeParent?: string
 }
 
 /** A step was refused because another node now holds the execution's lease. */
@@ -173,15 +239,28 @@ export interface ClaimRequest {
   readonly limit: number
   readonly now: number
   readonly leaseMs: number
-  /** Owners known to be dead (e.g. a crashed process on this host): their work is taken at once. */
+  /** Owners known to be dead (a liveness row that stopped beating, a crashed local process): their work is taken at once. */
   readonly deadOwners: readonly string[]
-  /** Claim only these executions (e.g. the one whose retry wait this node just finished). */
+  /** Claim only these executions. */
   readonly onlyIds?: readonly string[]
 }
 
 export interface HeartbeatResult {
   /** Executions this owner holds whose cancellation another node asked for. */
   readonly cancelRequested: readonly string[]
+  /** Executions this owner holds, with their poke counter (a signal arrived, a child ended). */
+  readonly pokes: readonly { readonly id: string; readonly poke: number }[]
+}
+
+/** A node's liveness row. */
+export interface NodeRecord {
+  readonly id: string
+  readonly host: string
+  readonly pid: number
+  /** Identifies the machine's boot and process namespace, so that a local pid check means something. */
+  readonly machine: string
+  readonly startedAt: number
+  readonly beatAt: number
 }
 
 export interface FlowRecord {
@@ -195,6 +274,7 @@ export interface FlowRecord {
 export interface ExecutionFilter {
   readonly status?: ExecutionStatus
   readonly flowId?: string
+  readonly parentExecutionId?: string
   /** 1 to 500. */
   readonly limit: number
   /** The `next_cursor` of the previous page. */
@@ -204,6 +284,31 @@ export interface ExecutionFilter {
 export interface Page<T> {
   readonly items: readonly T[]
   readonly nextCursor: string | null
+}
+
+/** What a node needs to take an execution up where it stopped, without reading all of its history. */
+export interface RecoverySnapshot {
+  readonly execution: ExecutionRecord
+  /** The latest ended run of each task (item runs aside): what expressions see as `results`. */
+  readonly latest: readonly TaskRunRecord[]
+  /** Runs still running or waiting. */
+  readonly open: readonly TaskRunRecord[]
+  /** For each open for_each task's run: its items and its ended item runs. */
+  readonly fanouts: readonly { readonly seq: number; readonly items: readonly unknown[]; readonly ended: readonly TaskRunRecord[] }[]
+}
+
+export interface SignalRecord {
+  readonly seq: number
+  readonly name: string
+  readonly payload: unknown
+  readonly createdAt: number
+}
+
+export interface ReadLimits {
+  /** Most runs returned, the latest ones. */
+  readonly maxRuns: number
+  /** Most bytes of run data returned; older runs beyond it come without their data. */
+  readonly maxDataBytes: number
 }
 
 /** The storage port. Adapters: SQLite (embedded), PostgreSQL (shared), memory (tests, throwaway). */
@@ -221,35 +326,56 @@ export interface Store {
   registerFlow(hash: string, flow: Flow, at: number): Promise<FlowRecord>
   getFlow(id: string, version?: number): Promise<FlowRecord | undefined>
   listFlows(limit: number, cursor?: string): Promise<Page<FlowRecord>>
-  getExecution(id: string): Promise<ExecutionDetail | undefined>
+  /** An execution with its runs: all of them, or the latest within `limits`. One consistent snapshot. */
+  getExecution(id: string, limits?: ReadLimits): Promise<ExecutionDetail | undefined>
+  getExecutionRecord(id: string): Promise<ExecutionRecord | undefined>
+  /** Task runs after `afterSeq`, in order, at most `limit` and (beyond the first) `maxBytes` of data. */
+  listTaskRuns(executionId: string, afterSeq: number, limit: number, maxBytes: number): Promise<readonly TaskRunRecord[]>
+  getTaskRun(executionId: string, seq: number): Promise<TaskRunRecord | undefined>
+  loadForRecovery(id: string): Promise<RecoverySnapshot | undefined>
   findExecutionByIdempotencyKey(key: string): Promise<ExecutionRecord | undefined>
   listExecutions(filter: ExecutionFilter): Promise<Page<ExecutionRecord>>
-  /** Executions left running or pending, e.g. by a process that crashed. */
-  listUnfinished(limit: number): Promise<readonly ExecutionRecord[]>
   /**
-   * Takes the lease of up to `limit` unfinished executions that nobody holds: queued ones,
-   * those whose lease expired, and those of dead owners, once their `wake_at` has come (or their
-   * cancellation was requested). Oldest first; atomic per execution, so two nodes never claim the
-   * same one.
+   * Takes the lease of up to `limit` unfinished executions that nobody holds: queued ones, parked
+   * ones whose time has come, those whose lease expired, and those of dead owners. Oldest first;
+   * atomic per execution, so two nodes never claim the same one.
    */
   claim(request: ClaimRequest): Promise<readonly ExecutionRecord[]>
-  /** Renews every lease `owner` holds; answers which of them were asked to cancel. */
-  heartbeat(owner: string, now: number, leaseMs: number): Promise<HeartbeatResult>
+  /** The earliest `wake_at` of unowned unfinished executions, for the worker to sleep until. */
+  nextWake(): Promise<number | null>
+  /** Renews the leases of `ids` (the executions this owner runs); answers cancellations and pokes among them. */
+  heartbeat(owner: string, ids: readonly string[], now: number, leaseMs: number): Promise<HeartbeatResult>
   /** Gives up `owner`'s leases so that another node (or the next start) takes the work at once. */
-  release(owner: string): Promise<void>
+  release(owner: string, ids?: readonly string[]): Promise<void>
+  /** Records that this node is alive. */
+  beat(node: NodeRecord): Promise<void>
+  listNodes(): Promise<readonly NodeRecord[]>
+  removeNode(id: string): Promise<void>
   /** Distinct owners holding leases on unfinished executions. */
   listLeaseOwners(): Promise<readonly string[]>
-  /** Flags an unfinished execution for cancellation by whichever node holds it. */
-  requestCancel(executionId: string): Promise<void>
+  /** Flags an unfinished execution for cancellation by whichever node holds it (and wakes it if parked). */
+  requestCancel(executionId: string, now: number): Promise<void>
+  /** Wakes an unowned execution at once and bumps its poke counter (a signal, a child's end). */
+  poke(executionId: string, now: number): Promise<void>
+  /** Keeps a signal for an execution: 'added', or why not. */
+  addSignal(executionId: string, name: string, payloadJson: string, at: number): Promise<'added' | 'not_found' | 'finished'>
+  /** Signals not consumed yet, oldest first. */
+  pendingSignals(executionId: string, limit: number): Promise<readonly SignalRecord[]>
+  /** The sub-flow executions started by a parent's task runs. */
+  listChildren(parentExecutionId: string, parentSeqs: readonly number[]): Promise<readonly ExecutionRecord[]>
+  /** The latest ended run of each task of an execution (item runs aside). */
+  latestResults(executionId: string): Promise<readonly TaskRunRecord[]>
   /** The execution's event log after `afterSeq`, in order. */
   listEvents(executionId: string, afterSeq: number, limit: number): Promise<readonly ExecutionEventRecord[]>
   /** Executions waiting for a worker. */
   countQueued(): Promise<number>
   /**
-   * Calls `listener` when another node may have queued work or asked for a cancellation, so that
-   * idle workers wake at once rather than at their next poll. Optional: polling is the fallback.
+   * Calls `listener` when another node may have queued work, asked for a cancellation, or sent a
+   * signal, so that idle workers wake at once rather than at their next poll. Optional: polling is the fallback.
    */
   subscribeWork?(listener: () => void): () => void
+  /** True while the latest commit failed (a full disk, a lost database): readiness says so. */
+  writesFailing?(): boolean
   /** Answers when the database is reachable. */
   ping(): Promise<void>
   close(): Promise<void>

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import type { Command, FinishRun, StartRun } from '../../src/core/commands.js'
 import { parseFlow } from '../../src/core/parse-flow.js'
 import { compileFlow } from '../../src/core/plan.js'
 import { drive, failure, success } from '../fixtures/drive.js'
@@ -43,6 +44,8 @@ const generatedFlow: fc.Arbitrary<GeneratedFlow> = fc
 /** Per-step task outcomes: true is success; steps beyond the array repeat it. */
 const outcomes = fc.array(fc.boolean(), { minLength: 1, maxLength: 60 })
 
+const finishOf = (commands: readonly Command[], seq: number): FinishRun | undefined => commands.find((c): c is FinishRun => c.type === 'finish_run' && c.seq === seq)
+
 describe('advance on generated flows', () => {
   it('accepts every generated flow as valid', () => {
     fc.assert(
@@ -52,23 +55,22 @@ describe('advance on generated flows', () => {
     )
   })
 
-  it('terminates within max_steps task runs with the status SPEC 2.5 gives', () => {
+  it('terminates within max_steps task runs with the status the routing rules give', () => {
     fc.assert(
       fc.property(generatedFlow, outcomes, ({ document }, pattern) => {
         const parsed = parseFlow(document)
         if (!parsed.ok) throw new Error('generated an invalid flow')
         const plan = compileFlow(parsed.flow)
         const okAt = (step: number): boolean => pattern[(step - 1) % pattern.length]!
-        const { state, ran, last } = drive(plan, (_task, step) => (okAt(step) ? success : failure()), undefined, document.max_steps + 1)
+        const { state, ran, commands, last } = drive(plan, (_task, step) => (okAt(step) ? success : failure()), undefined, document.max_steps + 2)
 
         expect(ran.length).toBeGreaterThanOrEqual(1)
         expect(ran.length).toBeLessThanOrEqual(document.max_steps)
         expect(ran[0]).toBe(document.start_task)
         expect(state.steps).toBe(ran.length)
-        expect(last.command).toEqual({ type: 'finish' })
-        expect(state.currentTask).toBeNull()
+        expect(last.commands.at(-1)?.type).toBe('finish')
 
-        // Every hop follows the condition of the task that just ran (SPEC 2.4).
+        // Every hop follows the condition of the task that just ran.
         const conditionOf = new Map(document.conditions.map((c) => [c.source_task, c]))
         const routed = (task: string, ok: boolean): string | null => {
           const c = conditionOf.get(task)
@@ -80,7 +82,8 @@ describe('advance on generated flows', () => {
         const lastTask = ran[ran.length - 1]!
         const lastOk = okAt(ran.length)
         const next = routed(lastTask, lastOk)
-        expect(last.routedTo ?? null).toBe(next)
+        const finishes = commands.filter((c): c is FinishRun => c.type === 'finish_run')
+        expect(finishes.at(-1)?.nextTask ?? null).toBe(next)
         if (next !== null && next !== 'end') {
           // The flow wanted to go on: only the step limit stops it, and no task is blamed.
           expect(ran.length).toBe(document.max_steps)
@@ -92,6 +95,110 @@ describe('advance on generated flows', () => {
         }
       }),
       { numRuns: 2000 },
+    )
+  })
+})
+
+interface GroupSpec {
+  readonly join: 'all' | 'any'
+  readonly max: number | undefined
+  /** Each branch: its length, whether its last task loops back to its first on failure, and a nested group at its end. */
+  readonly branches: readonly { readonly length: number; readonly loop: boolean; readonly nested: GroupSpec | undefined }[]
+}
+
+const groupSpec = (depth: number): fc.Arbitrary<GroupSpec> =>
+  fc.record({
+    join: fc.constantFrom('all' as const, 'any' as const),
+    max: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+    branches: fc.array(
+      fc.record({
+        length: fc.integer({ min: 1, max: 3 }),
+        loop: fc.boolean(),
+        nested: depth > 0 ? fc.option(groupSpec(depth - 1), { nil: undefined, freq: 3 }) : fc.constant(undefined),
+      }),
+      { minLength: 1, maxLength: 3 },
+    ),
+  })
+
+/** Builds a flow: pre → group → post, each branch a chain (maybe looping, maybe ending in a nested group). */
+function groupFlow(spec: GroupSpec, maxSteps: number): { document: unknown; groups: Map<string, GroupSpec> } {
+  const tasks: Record<string, unknown>[] = [{ name: 'pre' }, { name: 'post' }]
+  const conditions: Record<string, string>[] = []
+  const groups = new Map<string, GroupSpec>()
+  let n = 0
+  const route = (source: string, onSuccess: string, onFailure: string): void => {
+    conditions.push({ name: `c${conditions.length}`, source_task: source, outcome: 'success', target_task_success: onSuccess, target_task_failure: onFailure })
+  }
+  const build = (g: GroupSpec): string => {
+    const name = `g${n++}`
+    groups.set(name, g)
+    const members = g.branches.map((b) => {
+      const chain = Array.from({ length: b.length }, () => `t${n++}`)
+      for (const t of chain) tasks.push({ name: t })
+      chain.forEach((t, i) => {
+        const next = chain[i + 1]
+        if (next !== undefined) route(t, next, 'end')
+      })
+      const last = chain[chain.length - 1]!
+      if (b.nested !== undefined) route(last, build(b.nested), b.loop ? chain[0]! : 'end')
+      else if (b.loop) route(last, 'end', chain[0]!)
+      return chain[0]!
+    })
+    tasks.push({ name, parallel: members, join: g.join, ...(g.max === undefined ? {} : { max_concurrency: g.max }) })
+    return name
+  }
+  const top = build(spec)
+  route('pre', top, 'end')
+  route(top, 'post', 'post')
+  return { document: { id: 'groups', name: 'Groups', start_task: 'pre', max_steps: maxSteps, tasks, conditions }, groups }
+}
+
+describe('advance on generated flows with nested parallel groups', () => {
+  it('always terminates, closes every run it opened, and joins each group as its join rule says', () => {
+    fc.assert(
+      fc.property(groupSpec(2), fc.integer({ min: 5, max: 80 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }), (spec, maxSteps, pattern) => {
+        const { document, groups } = groupFlow(spec, maxSteps)
+        const parsed = parseFlow(document)
+        if (!parsed.ok) throw new Error(`generated an invalid flow: ${JSON.stringify(parsed.errors)}`)
+        let i = 0
+        const { state, commands } = drive(compileFlow(parsed.flow), () => (pattern[i++ % pattern.length]! ? success : failure()), undefined, 10_000)
+
+        expect(['completed', 'failed']).toContain(state.status)
+        expect(state.steps - state.stepBase).toBeLessThanOrEqual(maxSteps)
+        const starts = commands.filter((c): c is StartRun => c.type === 'start_run')
+        // Every run is closed exactly once.
+        for (const s of starts) {
+          expect(commands.filter((c) => (c.type === 'finish_run' || c.type === 'interrupt_run') && c.seq === s.seq)).toHaveLength(1)
+        }
+        if (state.error?.code === 'STEP_LIMIT_EXCEEDED') return
+        for (const s of starts.filter((s) => s.task.group !== undefined)) {
+          const spec = groups.get(s.task.name)!
+          const group = finishOf(commands, s.seq)!
+          // A group inside a branch that another join cancelled did not join at all.
+          if (group.error?.code === 'BRANCH_CANCELLED') continue
+          // How each branch ended: the last run of each branch, unless it was cancelled by the join.
+          const lastByBranch = new Map<string, FinishRun>()
+          for (const child of starts.filter((c) => c.parentSeq === s.seq)) {
+            const f = finishOf(commands, child.seq)
+            if (f !== undefined && f.error?.code !== 'BRANCH_CANCELLED') lastByBranch.set(child.branch!, f)
+          }
+          const ended = [...lastByBranch.values()]
+          if (spec.join === 'all') {
+            if (group.status === 'success') {
+              expect(ended.every((f) => f.status === 'success' && f.retryAt === null)).toBe(true)
+              expect(lastByBranch.size).toBe(spec.branches.length)
+            } else {
+              expect(ended.some((f) => f.status === 'failure')).toBe(true)
+            }
+          } else if (group.status === 'success') {
+            expect(ended.some((f) => f.status === 'success')).toBe(true)
+          } else {
+            expect(lastByBranch.size).toBe(spec.branches.length)
+            expect(ended.every((f) => f.status === 'failure')).toBe(true)
+          }
+        }
+      }),
+      { numRuns: 500 },
     )
   })
 })

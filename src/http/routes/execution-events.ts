@@ -33,7 +33,7 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
         tags: ['executions'],
         summary: 'Server-sent events of an execution: its history, then live events until it ends',
         description:
-          'The execution\'s event log: execution_queued, execution_started, task_started, task_finished, routed, task_interrupted, execution_resumed, cancel_requested, execution_finished. Each event\'s id is its position in the log; send Last-Event-ID to resume after it. Comments (": heartbeat") keep the connection open.',
+          'The execution\'s whole event log: execution_queued, execution_started, task_started, task_waiting, task_finished (with retry_at when a retry is planned), routed, task_interrupted, execution_resumed, cancel_requested, execution_finished. A resumed execution\'s history goes on past its earlier execution_finished; the stream closes at the last one. Each event\'s id is its position in the log; send Last-Event-ID to resume after it. Comments (": heartbeat") keep the connection open.',
         params: z.object({ id: z.string().min(1).max(200) }),
         querystring: z.strictObject({ last_event_id: z.coerce.number().int().optional() }),
         produces: ['text/event-stream'],
@@ -49,14 +49,14 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
       const unsubscribe = engine.subscribe((notice) => {
         if (notice.type === 'logged' && notice.executionId === id) onLogged(notice.events)
       })
-      let detail
+      let record
       try {
-        detail = await engine.get(id)
+        record = await engine.reads.record(id)
       } catch (error) {
         unsubscribe()
         throw error
       }
-      if (detail === undefined) {
+      if (record === undefined) {
         unsubscribe()
         throw new FlowManagerError('EXECUTION_NOT_FOUND', `no execution "${id}"`)
       }
@@ -73,13 +73,16 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
         deps.openStreams.delete(end)
         raw.end()
       }
+      // The log's length when the stream opened: an execution_finished before it was followed by a resume,
+      // so the history is replayed whole and the stream ends only at the last end.
+      const historyEnd = record.eventSeq
       const send = (events: readonly ExecutionEventRecord[]): void => {
         for (const event of events) {
           if (ended) return
           if (event.seq <= lastSent) continue
           lastSent = event.seq
           raw.write(formatSse(event))
-          if (event.type === 'execution_finished') end()
+          if (event.type === 'execution_finished' && event.seq >= historyEnd) end()
         }
       }
       /** Sends what the log holds after the last event sent: the history, and what other nodes wrote. */
@@ -88,7 +91,7 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
         reading = true
         try {
           for (;;) {
-            const page = await engine.store.listEvents(id, lastSent, 500)
+            const page = await engine.reads.events(id, lastSent, 500)
             send(page)
             if (page.length < 500 || ended) break
           }
@@ -120,8 +123,8 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
       raw.on('close', end)
       await catchUp()
       // A finished execution whose whole log was already seen has nothing more to say.
-      const status = detail.execution.status
-      if ((status === 'completed' || status === 'failed' || status === 'cancelled') && lastSent >= detail.execution.eventSeq) end()
+      const status = record.status
+      if ((status === 'completed' || status === 'failed' || status === 'cancelled') && lastSent >= record.eventSeq) end()
       onLogged = send
       send(pending.splice(0))
     },

@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { EXECUTION_STATUSES, TERMINAL_STATUSES } from '../../core/advance.js'
+import { EXECUTION_STATUSES, TERMINAL_STATUSES } from '../../core/execution-state.js'
 import { FlowManagerError } from '../../core/errors.js'
 import type { Engine, FlowSource, Started } from '../../engine/engine.js'
 import { toExecutionSummary, toExecutionView } from '../../engine/execution-view.js'
 import type { ExecutionDetail } from '../../store/store.js'
+import { taskRunRoutes } from './task-runs.js'
 import { HttpProblemError } from '../problem.js'
 import { COMMON_PROBLEMS, ExecutionSummarySchema, ExecutionViewSchema, PagingQuery, ProblemSchema, SEED_FLOW, pageOf } from '../schemas.js'
 
@@ -62,14 +63,23 @@ async function waitForEnd(done: Promise<ExecutionDetail>, ms: number): Promise<E
   }
 }
 
-/** 200 with the finished execution, or 202 with the execution so far and where to look next. */
+/**
+ * 200 with the finished execution, or 202 with the execution so far and where to look next. Once
+ * an execution is recorded the answer is never an error: should reading it back fail, it is a 202
+ * with its id and Location, so that a client retrying without an idempotency key does not start it twice.
+ */
 export async function answerStarted(engine: Engine, started: Started, wait: { wait: boolean; waitMs: number }, reply: FastifyReply): Promise<FastifyReply> {
   const id = started.executionId
-  const ended = wait.wait ? await waitForEnd(started.done, wait.waitMs) : undefined
-  if (ended !== undefined && isTerminal(ended)) return reply.code(200).send(toExecutionView(ended))
-  const current = ended ?? (await engine.get(id))
-  if (current === undefined) throw new FlowManagerError('INTERNAL', `execution "${id}" was started but is not recorded`)
-  return reply.code(202).header('location', executionPath(id)).send(toExecutionView(current))
+  const accepted = (view: unknown): FastifyReply => reply.code(202).header('location', executionPath(id)).send(view)
+  try {
+    const ended = wait.wait ? await waitForEnd(started.done, wait.waitMs) : undefined
+    if (ended !== undefined && isTerminal(ended)) return reply.code(200).send(toExecutionView(ended))
+    const current = ended ?? (await engine.reads.execution(id))
+    return accepted(current === undefined ? { execution_id: id } : toExecutionView(current))
+  } catch (error) {
+    reply.log.warn({ err: error, executionId: id }, 'the execution is recorded but could not be read back; answered 202')
+    return accepted({ execution_id: id })
+  }
 }
 
 /** The Idempotency-Key header, checked: one value of printable ASCII, at most 255 characters. */
@@ -96,7 +106,7 @@ function bindExecution(request: FastifyRequest, reply: FastifyReply, executionId
 }
 
 async function loadExecution(engine: Engine, id: string): Promise<ExecutionDetail> {
-  const detail = await engine.get(id)
+  const detail = await engine.reads.execution(id)
   if (detail === undefined) throw new FlowManagerError('EXECUTION_NOT_FOUND', `no execution "${id}"`)
   return detail
 }
@@ -138,17 +148,22 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
       schema: {
         tags: ['executions'],
         summary: 'Executions, newest first; filters status and flow_id',
-        querystring: PagingQuery.extend({ status: z.enum(EXECUTION_STATUSES).optional(), flow_id: z.string().min(1).max(200).optional() }),
+        querystring: PagingQuery.extend({
+          status: z.enum(EXECUTION_STATUSES).optional(),
+          flow_id: z.string().min(1).max(200).optional(),
+          parent_execution_id: z.string().min(1).max(200).optional().describe("A sub-flow's parent: list the child executions it started."),
+        }),
         response: { 200: pageOf(ExecutionSummarySchema), ...COMMON_PROBLEMS },
       },
     },
     async (request) => {
-      const { limit, cursor, status, flow_id } = request.query
-      const page = await engine.store.listExecutions({
+      const { limit, cursor, status, flow_id, parent_execution_id } = request.query
+      const page = await engine.reads.list({
         limit,
         ...(cursor === undefined ? {} : { cursor }),
         ...(status === undefined ? {} : { status }),
         ...(flow_id === undefined ? {} : { flowId: flow_id }),
+        ...(parent_execution_id === undefined ? {} : { parentExecutionId: parent_execution_id }),
       })
       return { items: page.items.map(toExecutionSummary), next_cursor: page.nextCursor }
     },
@@ -156,7 +171,7 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
 
   r.get(
     '/api/v1/executions/:id',
-    { schema: { tags: ['executions'], summary: 'One execution (SPEC §3)', params: IdParams, response: { 200: ExecutionViewSchema, 404: ProblemSchema, ...COMMON_PROBLEMS } } },
+    { schema: { tags: ['executions'], summary: 'One execution, with its latest 1,000 task runs and up to 8 MiB of their data', params: IdParams, response: { 200: ExecutionViewSchema, 404: ProblemSchema, ...COMMON_PROBLEMS } } },
     async (request) => toExecutionView(await loadExecution(engine, request.params.id)),
   )
 
@@ -176,7 +191,7 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
     },
     async (request) => {
       const { execution } = await loadExecution(engine, request.params.id)
-      const flow = await engine.store.getDefinition(execution.definitionHash)
+      const flow = await engine.reads.definition(execution)
       if (flow === undefined) throw new FlowManagerError('FLOW_NOT_FOUND', `the definition of execution "${execution.id}" is missing`)
       return { flow_id: execution.flowId, flow_version: execution.flowVersion, flow }
     },
@@ -197,8 +212,9 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
       bindExecution(request, reply, request.params.id)
       const reason = request.body?.reason
       const detail = await engine.cancel(request.params.id, reason)
-      request.log.info('execution cancelled')
-      return toExecutionView(detail)
+      // Held by another node that has not acted on it yet: the cancellation is requested, and recorded.
+      if (!isTerminal(detail)) return reply.code(202).header('location', executionPath(request.params.id)).send(toExecutionView(detail))
+      return reply.code(200).send(toExecutionView(detail))
     },
   )
 
@@ -222,4 +238,6 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
       return answerStarted(engine, started, { wait, waitMs: wait_ms ?? deps.defaultWaitMs }, reply)
     },
   )
+
+  taskRunRoutes(app, engine)
 }

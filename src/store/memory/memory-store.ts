@@ -1,24 +1,64 @@
+import { FlowManagerError } from '../../core/errors.js'
 import type { Flow } from '../../core/flow-schema.js'
 import { decodeCursor, encodeCursor } from '../sql/cursor.js'
 import {
   LeaseLostError,
+  NEVER,
   type ExecutionEventRecord,
   type ExecutionRecord,
   type FlowRecord,
+  type NewExecution,
+  type NodeRecord,
+  type SignalRecord,
   type StepWrite,
   type Store,
   type TaskRunRecord,
 } from '../store.js'
+import { boundRuns, latestByTask } from '../bounded-runs.js'
+import { applyRunWrite } from '../run-records.js'
 
 interface Row {
   execution: ExecutionRecord
   leaseExpiresAt: number | null
-  wakeAt: number | null
   readonly runs: TaskRunRecord[]
+  readonly items: Map<number, readonly unknown[]>
   readonly events: ExecutionEventRecord[]
+  readonly signals: (SignalRecord & { consumedBy: number | null })[]
 }
 
 const unfinished = (e: ExecutionRecord): boolean => e.status === 'pending' || e.status === 'running'
+
+function newRecord(create: NewExecution): ExecutionRecord {
+  return {
+    id: create.id,
+    flowId: create.flowId,
+    flowVersion: create.flowVersion,
+    definitionHash: create.definitionHash,
+    input: JSON.parse(create.inputJson) as unknown,
+    idempotencyKey: create.idempotencyKey,
+    createdAt: create.createdAt,
+    status: 'pending',
+    currentTask: null,
+    steps: 0,
+    stepBase: 0,
+    seq: 0,
+    failedTask: null,
+    error: null,
+    deadline: null,
+    threads: [],
+    nextThread: 0,
+    startedAt: null,
+    finishedAt: null,
+    leaseOwner: null,
+    wakeAt: null,
+    cancelRequested: false,
+    eventSeq: 0,
+    storedBytes: 0,
+    poke: 0,
+    parent: create.parent ?? null,
+    depth: create.depth ?? 0,
+  }
+}
 
 /**
  * A store that keeps everything in this process's memory and nothing on disk: for tests and
@@ -29,65 +69,76 @@ export function createMemoryStore(): Store {
   const byKey = new Map<string, string>()
   const definitions = new Map<string, Flow>()
   const flows = new Map<string, FlowRecord[]>()
+  const nodes = new Map<string, NodeRecord>()
+
+  const insert = (create: NewExecution): Row => {
+    if (rows.has(create.id)) throw new FlowManagerError('INTERNAL', `execution id "${create.id}" is taken`)
+    if (create.idempotencyKey !== null && byKey.has(create.idempotencyKey)) {
+      throw new FlowManagerError('IDEMPOTENCY_KEY_REUSED', `idempotency key "${create.idempotencyKey}" is taken by another execution`)
+    }
+    if (create.idempotencyKey !== null) byKey.set(create.idempotencyKey, create.id)
+    const row: Row = { execution: newRecord(create), leaseExpiresAt: null, runs: [], items: new Map(), events: [], signals: [] }
+    rows.set(create.id, row)
+    return row
+  }
 
   const apply = (step: StepWrite): void => {
-    const { create, state } = step
-    let row = rows.get(step.executionId)
-    if (create !== undefined) {
-      if (create.idempotencyKey !== null && byKey.has(create.idempotencyKey)) {
-        throw new Error(`idempotency key "${create.idempotencyKey}" is taken`)
-      }
-      if (create.idempotencyKey !== null) byKey.set(create.idempotencyKey, create.id)
-      const execution: ExecutionRecord = {
-        id: create.id,
-        flowId: create.flowId,
-        flowVersion: create.flowVersion,
-        definitionHash: create.definitionHash,
-        input: JSON.parse(create.inputJson) as unknown,
-        idempotencyKey: create.idempotencyKey,
-        createdAt: create.createdAt,
-        ...state,
-        leaseOwner: step.leaseExpiresAt === null ? null : step.owner,
-        cancelRequested: false,
-      }
-      row = { execution, leaseExpiresAt: step.leaseExpiresAt, wakeAt: step.wakeAt ?? null, runs: [], events: [] }
-      rows.set(create.id, row)
+    const existing = rows.get(step.executionId)
+    if (step.create === undefined) {
+      if (existing === undefined) throw new LeaseLostError(step.executionId)
+      const holder = step.takeover === true ? null : step.owner
+      if (existing.execution.leaseOwner !== holder) throw new LeaseLostError(step.executionId)
     }
-    if (row === undefined) throw new Error(`no execution "${step.executionId}"`)
-    const holder = step.takeover === true ? null : step.owner
-    if (create === undefined && row.execution.leaseOwner !== holder) throw new LeaseLostError(step.executionId)
-    row.execution = { ...row.execution, ...state, leaseOwner: step.leaseExpiresAt === null ? null : step.owner }
+    const row = step.create === undefined ? (existing as Row) : insert(step.create)
+    const { state } = step
+    row.execution = {
+      ...row.execution,
+      status: state.status,
+      currentTask: state.currentTask,
+      steps: state.steps,
+      stepBase: state.stepBase,
+      seq: state.seq,
+      failedTask: state.failedTask,
+      error: state.error,
+      deadline: state.deadline,
+      threads: state.threads,
+      nextThread: state.nextThread,
+      startedAt: state.startedAt,
+      finishedAt: state.finishedAt,
+      eventSeq: state.eventSeq,
+      storedBytes: state.storedBytes,
+      leaseOwner: step.leaseExpiresAt === null ? null : step.owner,
+      wakeAt: step.wakeAt,
+      ...(state.inputJson === undefined ? {} : { input: JSON.parse(state.inputJson) as unknown }),
+    }
     row.leaseExpiresAt = step.leaseExpiresAt
-    row.wakeAt = step.wakeAt ?? null
-    const runs = row.runs
-    const at = (seq: number): number => runs.findLastIndex((r) => r.seq === seq)
-    if (step.interruptRun !== undefined) {
-      const i = at(step.interruptRun.seq)
-      const run = runs[i]
-      if (run !== undefined) runs[i] = { ...run, status: 'interrupted', finishedAt: step.interruptRun.at }
+    for (const w of step.runs) {
+      if (w.kind === 'start' && w.itemsJson !== undefined) row.items.set(w.seq, JSON.parse(w.itemsJson) as unknown[])
+      applyRunWrite(row.runs, step.executionId, w)
     }
-    const finish = step.finishRun
-    if (finish !== undefined) {
-      const i = at(finish.seq)
-      const run = runs[i]
-      if (run !== undefined) {
-        runs[i] = {
-          ...run,
-          status: finish.status,
-          data: finish.dataJson === undefined ? null : JSON.parse(finish.dataJson),
-          error: finish.error,
-          finishedAt: finish.finishedAt,
-          durationMs: finish.durationMs,
-          nextTask: finish.nextTask,
-        }
+    for (const e of step.events) row.events.push({ executionId: step.executionId, seq: e.seq, type: e.type, at: e.at, taskName: e.taskName, data: e.data })
+    for (const child of step.children ?? []) {
+      if (!rows.has(child.id)) insert(child)
+    }
+    for (const child of step.cancelChildren ?? []) {
+      const r = rows.get(child)
+      if (r !== undefined && unfinished(r.execution)) {
+        r.execution = { ...r.execution, cancelRequested: true }
+        wake(child, state.updatedAt)
       }
     }
-    if (step.startRun !== undefined) {
-      runs.push({ executionId: step.executionId, ...step.startRun, status: 'running', data: null, error: null, finishedAt: null, durationMs: null, nextTask: null })
+    for (const c of step.consumeSignals ?? []) {
+      const signal = row.signals.find((s) => s.seq === c.signalSeq)
+      if (signal !== undefined) signal.consumedBy = c.runSeq
     }
-    for (const e of step.events) {
-      row.events.push({ executionId: step.executionId, seq: e.seq, type: e.type, at: e.at, taskName: e.taskName, data: e.data })
-    }
+    if (step.wakeParent !== undefined) wake(step.wakeParent, state.updatedAt)
+  }
+
+  const wake = (id: string, now: number): void => {
+    const row = rows.get(id)
+    if (row === undefined || !unfinished(row.execution)) return
+    const e = row.execution
+    row.execution = { ...e, poke: e.poke + 1, wakeAt: e.leaseOwner === null && (e.wakeAt === null || e.wakeAt > now) ? now : e.wakeAt }
   }
 
   const page = <T>(all: readonly T[], limit: number, key: (item: T) => (string | number)[]): { items: T[]; nextCursor: string | null } => {
@@ -126,9 +177,34 @@ export function createMemoryStore(): Store {
       const latest = ids.map((id) => (flows.get(id) ?? []).at(-1)).filter((f): f is FlowRecord => f !== undefined)
       return page(latest, limit, (f) => [f.id])
     },
-    getExecution(id) {
+    getExecution(id, limits) {
       const row = rows.get(id)
-      return Promise.resolve(row === undefined ? undefined : { execution: row.execution, runs: [...row.runs] })
+      if (row === undefined) return Promise.resolve(undefined)
+      if (limits === undefined) return Promise.resolve({ execution: row.execution, runs: [...row.runs], totalRuns: row.runs.length })
+      return Promise.resolve({ execution: row.execution, runs: boundRuns(row.runs, limits), totalRuns: row.runs.length })
+    },
+    getExecutionRecord: (id) => Promise.resolve(rows.get(id)?.execution),
+    listTaskRuns(id, afterSeq, limit, maxBytes) {
+      const out: TaskRunRecord[] = []
+      let bytes = 0
+      for (const run of rows.get(id)?.runs ?? []) {
+        if (run.seq <= afterSeq) continue
+        const size = JSON.stringify(run.data ?? null).length
+        if (out.length >= limit || (out.length > 0 && bytes + size > maxBytes)) break
+        bytes += size
+        out.push(run)
+      }
+      return Promise.resolve(out)
+    },
+    getTaskRun: (id, seq) => Promise.resolve(rows.get(id)?.runs.find((r) => r.seq === seq)),
+    loadForRecovery(id) {
+      const row = rows.get(id)
+      if (row === undefined) return Promise.resolve(undefined)
+      const open = row.runs.filter((r) => r.status === 'running' || r.status === 'waiting')
+      const fanouts = open
+        .filter((r) => row.items.has(r.seq))
+        .map((r) => ({ seq: r.seq, items: row.items.get(r.seq) ?? [], ended: row.runs.filter((x) => x.parentSeq === r.seq && x.itemIndex !== null && x.status === 'success') }))
+      return Promise.resolve({ execution: row.execution, latest: latestByTask(row.runs), open, fanouts })
     },
     findExecutionByIdempotencyKey(key) {
       const id = byKey.get(key)
@@ -138,13 +214,15 @@ export function createMemoryStore(): Store {
       const after = filter.cursor === undefined ? undefined : await Promise.resolve(decodeCursor<[number, string]>(filter.cursor, ['number', 'string']))
       const all = [...rows.values()]
         .map((r) => r.execution)
-        .filter((e) => (filter.status === undefined || e.status === filter.status) && (filter.flowId === undefined || e.flowId === filter.flowId))
+        .filter(
+          (e) =>
+            (filter.status === undefined || e.status === filter.status) &&
+            (filter.flowId === undefined || e.flowId === filter.flowId) &&
+            (filter.parentExecutionId === undefined || e.parent?.executionId === filter.parentExecutionId),
+        )
         .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
         .filter((e) => after === undefined || e.createdAt < after[0] || (e.createdAt === after[0] && e.id < after[1]))
       return page(all, filter.limit, (e) => [e.createdAt, e.id])
-    },
-    listUnfinished(limit) {
-      return Promise.resolve([...rows.values()].map((r) => r.execution).filter(unfinished).slice(0, limit))
     },
     claim({ owner, limit, now, leaseMs, deadOwners, onlyIds }) {
       const claimed: ExecutionRecord[] = []
@@ -153,30 +231,51 @@ export function createMemoryStore(): Store {
         if (claimed.length >= limit) break
         const e = row.execution
         const free = e.leaseOwner === null || (row.leaseExpiresAt ?? 0) < now || deadOwners.includes(e.leaseOwner)
-        const due = row.wakeAt === null || row.wakeAt <= now || e.cancelRequested
-        if (!unfinished(e) || !free || !due || (onlyIds !== undefined && !onlyIds.includes(e.id))) continue
+        const due = e.wakeAt === null || e.wakeAt <= now || e.cancelRequested
+        if (!free || !due || (onlyIds !== undefined && !onlyIds.includes(e.id))) continue
         row.execution = { ...e, leaseOwner: owner }
         row.leaseExpiresAt = now + leaseMs
         claimed.push(row.execution)
       }
       return Promise.resolve(claimed)
     },
-    heartbeat(owner, now, leaseMs) {
-      const cancelRequested: string[] = []
+    nextWake() {
+      let next: number | null = null
       for (const row of rows.values()) {
-        if (row.execution.leaseOwner !== owner || !unfinished(row.execution)) continue
-        row.leaseExpiresAt = now + leaseMs
-        if (row.execution.cancelRequested) cancelRequested.push(row.execution.id)
+        const e = row.execution
+        if (!unfinished(e) || e.leaseOwner !== null || e.wakeAt === null || e.wakeAt >= NEVER) continue
+        if (next === null || e.wakeAt < next) next = e.wakeAt
       }
-      return Promise.resolve({ cancelRequested })
+      return Promise.resolve(next)
     },
-    release(owner) {
+    heartbeat(owner, ids, now, leaseMs) {
+      const cancelRequested: string[] = []
+      const pokes: { id: string; poke: number }[] = []
+      for (const id of ids) {
+        const row = rows.get(id)
+        if (row === undefined || row.execution.leaseOwner !== owner || !unfinished(row.execution)) continue
+        row.leaseExpiresAt = now + leaseMs
+        if (row.execution.cancelRequested) cancelRequested.push(id)
+        pokes.push({ id, poke: row.execution.poke })
+      }
+      return Promise.resolve({ cancelRequested, pokes })
+    },
+    release(owner, ids) {
       for (const row of rows.values()) {
-        if (row.execution.leaseOwner === owner) {
+        if (row.execution.leaseOwner === owner && (ids === undefined || ids.includes(row.execution.id))) {
           row.execution = { ...row.execution, leaseOwner: null }
           row.leaseExpiresAt = null
         }
       }
+      return Promise.resolve()
+    },
+    beat(node) {
+      nodes.set(node.id, node)
+      return Promise.resolve()
+    },
+    listNodes: () => Promise.resolve([...nodes.values()]),
+    removeNode(id) {
+      nodes.delete(id)
       return Promise.resolve()
     },
     listLeaseOwners() {
@@ -184,11 +283,39 @@ export function createMemoryStore(): Store {
       for (const row of rows.values()) if (unfinished(row.execution) && row.execution.leaseOwner !== null) owners.add(row.execution.leaseOwner)
       return Promise.resolve([...owners])
     },
-    requestCancel(id) {
+    requestCancel(id, now) {
       const row = rows.get(id)
-      if (row !== undefined && unfinished(row.execution)) row.execution = { ...row.execution, cancelRequested: true }
+      if (row !== undefined && unfinished(row.execution)) {
+        row.execution = { ...row.execution, cancelRequested: true }
+        wake(id, now)
+      }
       return Promise.resolve()
     },
+    poke(id, now) {
+      wake(id, now)
+      return Promise.resolve()
+    },
+    addSignal(id, name, payloadJson, at) {
+      const row = rows.get(id)
+      if (row === undefined) return Promise.resolve('not_found' as const)
+      if (!unfinished(row.execution)) return Promise.resolve('finished' as const)
+      row.signals.push({ seq: row.signals.length + 1, name, payload: JSON.parse(payloadJson) as unknown, createdAt: at, consumedBy: null })
+      wake(id, at)
+      return Promise.resolve('added' as const)
+    },
+    pendingSignals(id, limit) {
+      const pending = (rows.get(id)?.signals ?? []).filter((s) => s.consumedBy === null).slice(0, limit)
+      return Promise.resolve(pending.map(({ seq, name, payload, createdAt }) => ({ seq, name, payload, createdAt })))
+    },
+    listChildren(parentId, seqs) {
+      const out: ExecutionRecord[] = []
+      for (const row of rows.values()) {
+        const p = row.execution.parent
+        if (p?.executionId === parentId && seqs.includes(p.seq)) out.push(row.execution)
+      }
+      return Promise.resolve(out)
+    },
+    latestResults: (id) => Promise.resolve(latestByTask(rows.get(id)?.runs ?? [])),
     listEvents(id, afterSeq, limit) {
       return Promise.resolve((rows.get(id)?.events ?? []).filter((e) => e.seq > afterSeq).slice(0, limit))
     },

@@ -81,3 +81,50 @@ export const postgresMigrations: Record<string, Migration> = {
     },
   },
 }
+
+/** The same as SQLite's 002_branches: threads, parked runs, signals, sub-flows, node liveness. */
+postgresMigrations['002_branches'] = {
+  async up(db: Kysely<unknown>) {
+    await sql`alter table executions
+      add column seq integer not null default 0,
+      add column deadline bigint,
+      add column threads text,
+      add column next_thread integer not null default 0,
+      add column stored_bytes bigint not null default 0,
+      add column poke integer not null default 0,
+      add column parent_execution_id text collate "C",
+      add column parent_seq integer,
+      add column parent_task text,
+      add column depth integer not null default 0`.execute(db)
+    await sql`update executions e set seq = coalesce((select max(seq) from task_runs t where t.execution_id = e.id), 0)`.execute(db)
+    await sql`create index executions_parent on executions (parent_execution_id, parent_seq) where parent_execution_id is not null`.execute(db)
+    // Unowned unfinished executions are due at wake_at (queued ones at their creation); claims look them up by it.
+    // Owned ones are found by lease_owner (few: those in flight); lease_expires_at, written by every step, has no index.
+    await sql`update executions set wake_at = created_at where wake_at is null and lease_owner is null and status in ('pending', 'running')`.execute(db)
+    await sql`create index executions_due on executions (wake_at) where lease_owner is null and status in ('pending', 'running')`.execute(db)
+    await sql`alter table task_runs
+      add column parent_seq integer,
+      add column branch text,
+      add column item_index integer,
+      add column waiting_for text,
+      add column retry_at bigint,
+      add column items text`.execute(db)
+    await sql`create table signals (
+      execution_id text collate "C" not null,
+      seq integer not null,
+      name text not null,
+      payload text not null,
+      created_at bigint not null,
+      consumed_by integer,
+      primary key (execution_id, seq)
+    )`.execute(db)
+    await sql`create table nodes (
+      id text primary key,
+      host text not null,
+      pid integer not null,
+      machine text not null,
+      started_at bigint not null,
+      beat_at bigint not null
+    )`.execute(db)
+  },
+}

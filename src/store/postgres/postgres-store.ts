@@ -2,10 +2,9 @@ import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from '
 import pg from 'pg'
 import { FlowManagerError } from '../../core/errors.js'
 import { createSqlQueries } from '../sql/sql-queries.js'
-import { executionFromRow, taskRunFromRow } from '../sql/rows.js'
-import type { ExecutionsTable, TaskRunsTable } from '../sql/schema.js'
+import { GroupCommit, type StepOutcome } from '../sql/group-commit.js'
 import type { Database } from '../sql/schema.js'
-import { LeaseLostError, type ExecutionDetail, type StepWrite, type Store } from '../store.js'
+import { LeaseLostError, type ExecutionDetail, type ReadLimits, type StepWrite, type Store } from '../store.js'
 import { postgresMigrations } from './migrations.js'
 import { WRITE_STEPS_SQL, writeStepsParameters } from './step-batch.js'
 import { createWorkListener, WORK_CHANNEL } from './work-listener.js'
@@ -28,12 +27,6 @@ export interface PostgresStoreOptions {
   readonly synchronousCommit?: 'on' | 'off'
   /** Most steps committed in one statement. Default 1000. */
   readonly maxBatch?: number
-}
-
-interface Pending {
-  readonly step: StepWrite
-  readonly resolve: () => void
-  readonly reject: (error: unknown) => void
 }
 
 /** Batches committing at once: one more than one, so that PostgreSQL's own group commit can overlap them. */
@@ -85,110 +78,43 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     pool.query(`notify ${WORK_CHANNEL}`).catch(() => undefined)
   }
 
-  /** Writes steps in one statement; answers which executions' steps applied. */
-  const writeSteps = async (steps: readonly StepWrite[]): Promise<Set<string>> => {
+  /** Writes steps in one statement; answers how each came out. */
+  const commit = async (steps: readonly StepWrite[]): Promise<StepOutcome[]> => {
     const result = await pool.query<{ id: string }>({ name: 'fm_write_steps', text: WRITE_STEPS_SQL, values: writeStepsParameters(steps) })
-    return new Set(result.rows.map((r) => r.id))
-  }
-  /**
-   * Read by every node that takes over an execution, so many at a time: two prepared statements
-   * in parallel rather than two built, parsed and planned one after the other.
-   */
-  const getExecution = async (id: string): Promise<ExecutionDetail | undefined> => {
-    const [execution, runs] = await Promise.all([
-      pool.query<ExecutionsTable>({ name: 'fm_get_execution', text: 'select * from executions where id = $1', values: [id] }),
-      pool.query<TaskRunsTable>({ name: 'fm_get_task_runs', text: 'select * from task_runs where execution_id = $1 order by seq', values: [id] }),
-    ])
-    const row = execution.rows[0]
-    return row === undefined ? undefined : { execution: executionFromRow(row), runs: runs.rows.map(taskRunFromRow) }
-  }
-  const settle = (pending: Pending, applied: Set<string>): void => {
-    const { step } = pending
-    if (applied.has(step.executionId)) return pending.resolve()
-    if (step.create === undefined) return pending.reject(new LeaseLostError(step.executionId))
-    const key = step.create.idempotencyKey
-    pending.reject(
-      key === null
+    const applied = new Set(result.rows.map((r) => r.id))
+    // Other nodes' idle workers look at once for what this batch queued, released or woke.
+    if (steps.some((w) => (w.leaseExpiresAt === null && w.state.status !== 'completed' && w.state.status !== 'failed' && w.state.status !== 'cancelled') || w.children !== undefined || w.wakeParent !== undefined || w.cancelChildren !== undefined)) notifyWork()
+    return steps.map((step) => {
+      if (applied.has(step.executionId)) return true
+      if (step.create === undefined) return new LeaseLostError(step.executionId)
+      const key = step.create.idempotencyKey
+      return key === null
         ? new FlowManagerError('INTERNAL', `execution id "${step.executionId}" is taken`)
-        : new FlowManagerError('IDEMPOTENCY_KEY_REUSED', `idempotency key "${key}" is taken by another execution`),
-    )
+        : new FlowManagerError('IDEMPOTENCY_KEY_REUSED', `idempotency key "${key}" is taken by another execution`)
+    })
   }
-  const commit = async (batch: readonly Pending[]): Promise<void> => {
-    let applied: Set<string>
-    try {
-      applied = await writeSteps(batch.map((p) => p.step))
-    } catch (error) {
-      if (batch.length === 1 || !isStatementError(error)) {
-        for (const pending of batch) pending.reject(error)
-        return
-      }
-      // One bad step must not fail the others: retry each on its own.
-      await Promise.all(
-        batch.map(async (pending) => {
-          try {
-            settle(pending, await writeSteps([pending.step]))
-          } catch (stepError) {
-            pending.reject(stepError)
-          }
-        }),
-      )
-      return
-    }
-    for (const pending of batch) settle(pending, applied)
-    if (batch.some((p) => p.step.create !== undefined && p.step.leaseExpiresAt === null)) notifyWork()
-  }
+  let writesFailing = false
+  const commits = new GroupCommit({
+    commit,
+    maxBatch: options.maxBatch ?? 1000,
+    maxInFlight: MAX_IN_FLIGHT,
+    retryOneByOne: isStatementError,
+    onResult: (ok) => {
+      writesFailing = !ok
+    },
+  })
 
-  const maxBatch = options.maxBatch ?? 1000
-  let queue: Pending[] = []
-  let inFlight = 0
-  let scheduled = false
-  let closed = false
-  const idleWaiters: (() => void)[] = []
-
-  /** The next batch: up to maxBatch steps, one per execution (a later one waits for the next batch). */
-  const take = (): Pending[] => {
-    const ids = new Set<string>()
-    const batch: Pending[] = []
-    const rest: Pending[] = []
-    for (const pending of queue) {
-      if (batch.length < maxBatch && !ids.has(pending.step.executionId)) {
-        ids.add(pending.step.executionId)
-        batch.push(pending)
-      } else rest.push(pending)
-    }
-    queue = rest
-    return batch
-  }
-  const flush = (): void => {
-    scheduled = false
-    while (queue.length > 0 && inFlight < MAX_IN_FLIGHT) {
-      const batch = take()
-      inFlight++
-      void commit(batch).finally(() => {
-        inFlight--
-        if (queue.length > 0) schedule()
-        else if (inFlight === 0) for (const resolve of idleWaiters.splice(0)) resolve()
-      })
-    }
-  }
-  const schedule = (): void => {
-    if (!scheduled && inFlight < MAX_IN_FLIGHT) {
-      scheduled = true
-      setImmediate(flush)
-    }
-  }
-  const drained = (): Promise<void> =>
-    queue.length === 0 && inFlight === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve))
+  /** The row and its runs in one snapshot: a reader never sees "completed" with its last run still running. */
+  const getExecution = (id: string, limits?: ReadLimits): Promise<ExecutionDetail | undefined> =>
+    db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute((trx) => queries.readExecutionIn(trx, id, limits))
 
   return {
     kind: 'postgres',
-    write(step) {
-      if (closed) return Promise.reject(new FlowManagerError('STORE_UNAVAILABLE', 'the store is closed'))
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ step, resolve, reject })
-        schedule()
-      })
-    },
+    write: (step) => commits.write(step),
+    writesFailing: () => writesFailing,
     putDefinition: (hash, flow) => queries.putDefinition(hash, flow, Date.now()),
     getDefinition: queries.getDefinition,
     async registerFlow(hash, flow, at) {
@@ -204,28 +130,45 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     getFlow: queries.getFlow,
     listFlows: queries.listFlows,
     getExecution,
+    getExecutionRecord: queries.getExecutionRecord,
+    listTaskRuns: queries.listTaskRuns,
+    getTaskRun: queries.getTaskRun,
+    loadForRecovery: queries.loadForRecovery,
     findExecutionByIdempotencyKey: queries.findExecutionByIdempotencyKey,
     listExecutions: queries.listExecutions,
-    listUnfinished: queries.listUnfinished,
     claim: leases.claim,
+    nextWake: queries.nextWake,
     heartbeat: leases.heartbeat,
-    async release(owner) {
-      await leases.release(owner)
+    async release(owner, ids) {
+      await leases.release(owner, ids)
       notifyWork()
     },
+    beat: leases.beat,
+    listNodes: queries.listNodes,
+    removeNode: queries.removeNode,
     listLeaseOwners: queries.listLeaseOwners,
-    async requestCancel(executionId) {
-      await queries.requestCancel(executionId)
+    async requestCancel(executionId, now) {
+      await queries.requestCancel(executionId, now)
       notifyWork()
     },
+    async poke(executionId, now) {
+      await queries.poke(executionId, now)
+      notifyWork()
+    },
+    async addSignal(executionId, name, payloadJson, at) {
+      const outcome = await queries.addSignal(executionId, name, payloadJson, at)
+      if (outcome === 'added') notifyWork()
+      return outcome
+    },
+    pendingSignals: queries.pendingSignals,
+    listChildren: queries.listChildren,
+    latestResults: queries.latestResults,
     listEvents: queries.listEvents,
     countQueued: queries.countQueued,
     subscribeWork: (fn) => listener.add(fn),
     ping: queries.ping,
     async close() {
-      if (closed) return
-      closed = true
-      await drained()
+      await commits.close()
       await listener.close()
       await Promise.all([db.destroy(), leaseDb.destroy()])
     },

@@ -1,8 +1,17 @@
-import { EVENT_FIELDS, STEP_FIELDS } from '../sql/rows.js'
-import type { StepWrite } from '../store.js'
-
-type Getter<T> = (item: T) => unknown
-type Column<T> = readonly [name: string, type: string, get: Getter<T>]
+import type { NewExecution, StepWrite } from '../store.js'
+import {
+  CONSUME_COLUMNS,
+  EVENT_COLUMNS,
+  EXECUTION_CREATE_COLUMNS,
+  EXECUTION_STATE_COLUMNS,
+  RUN_END_COLUMNS,
+  RUN_INTERRUPT_COLUMNS,
+  RUN_PARK_COLUMNS,
+  RUN_START_COLUMNS,
+  runItems,
+  type Column,
+  type ConsumeItem,
+} from '../sql/columns.js'
 
 /** One set of parallel arrays, unnested into rows by the statement: one array per column. */
 interface ArrayGroup<T> {
@@ -11,83 +20,28 @@ interface ArrayGroup<T> {
   readonly first: number
 }
 
-const field = (table: Record<string, Getter<StepWrite>>, name: string): Getter<StepWrite> => {
-  const get = table[name]
-  if (get === undefined) throw new Error(`no field for column "${name}"`)
-  return get
-}
+const col = <T>(name: string, pg: Column<T>['pg'], get: (item: T) => unknown): Column<T> => ({ name, pg, get })
 
-const execution = (name: string, type: string): Column<StepWrite> => [name, type, field(STEP_FIELDS.insertExecution, name)]
-
-/** Columns of the execution row, written by every step (the create-only ones only on create). */
+/** The execution row of a step: the fence (who must hold it), then the state, then (on create) what is set once. */
 const EXECUTION_COLUMNS: readonly Column<StepWrite>[] = [
-  ['id', 'text', (w) => w.executionId],
-  ['is_create', 'bool', (w) => w.create !== undefined],
-  // The lease owner the row must have for the step to apply: us, or nobody on takeover.
-  ['holder', 'text', (w) => (w.takeover === true ? null : w.owner)],
-  ...(
-    [
-      ['lease_owner', 'text'],
-      ['lease_expires_at', 'int8'],
-      ['status', 'text'],
-      ['current_task', 'text'],
-      ['steps', 'int4'],
-      ['step_base', 'int4'],
-      ['failed_task', 'text'],
-      ['error', 'text'],
-      ['started_at', 'int8'],
-      ['finished_at', 'int8'],
-      ['updated_at', 'int8'],
-      ['event_seq', 'int4'],
-      ['wake_at', 'int8'],
-      ['flow_id', 'text'],
-      ['flow_version', 'int4'],
-      ['definition_hash', 'text'],
-      ['input', 'text'],
-      ['idempotency_key', 'text'],
-      ['created_at', 'int8'],
-    ] as const
-  ).map(([name, type]) => execution(name, type)),
+  col('id', 'text', (w) => w.executionId),
+  col('is_create', 'bool', (w) => w.create !== undefined),
+  col('holder', 'text', (w) => (w.takeover === true ? null : w.owner)),
+  ...EXECUTION_STATE_COLUMNS.map((c) => (c.name === 'input' ? col<StepWrite>('new_input', 'text', c.get) : c)),
+  ...EXECUTION_CREATE_COLUMNS.filter((c) => c.name !== 'id').map((c) => col<StepWrite>(c.name, c.pg, (w) => (w.create === undefined ? null : c.get(w.create)))),
 ]
-const STATE_COLUMNS = EXECUTION_COLUMNS.slice(3, 16).map(([name]) => name)
-const CREATE_COLUMNS = EXECUTION_COLUMNS.slice(3).map(([name]) => name)
+const STATE_NAMES = EXECUTION_STATE_COLUMNS.filter((c) => c.name !== 'input').map((c) => c.name)
+const CREATE_NAMES = [...EXECUTION_CREATE_COLUMNS.filter((c) => c.name !== 'id').map((c) => c.name), ...STATE_NAMES]
 
-const run = (table: Record<string, Getter<StepWrite>>, columns: readonly (readonly [string, string])[]): Column<StepWrite>[] =>
-  columns.map(([name, type]) => [name, type, field(table, name)])
+const CHILD_COLUMNS: readonly Column<NewExecution>[] = [...EXECUTION_CREATE_COLUMNS, col('status', 'text', () => 'pending'), col('updated_at', 'int8', (c) => c.createdAt), col('wake_at', 'int8', (c) => c.createdAt)]
 
-const INTERRUPT_COLUMNS = run(STEP_FIELDS.interruptRun, [
-  ['execution_id', 'text'],
-  ['seq', 'int4'],
-  ['finished_at', 'int8'],
-])
-const FINISH_COLUMNS = run(STEP_FIELDS.finishRun, [
-  ['execution_id', 'text'],
-  ['seq', 'int4'],
-  ['status', 'text'],
-  ['data', 'text'],
-  ['error', 'text'],
-  ['finished_at', 'int8'],
-  ['duration_ms', 'float8'],
-  ['next_task', 'text'],
-])
-const START_COLUMNS = run(STEP_FIELDS.startRun, [
-  ['execution_id', 'text'],
-  ['seq', 'int4'],
-  ['task_name', 'text'],
-  ['task_type', 'text'],
-  ['attempt', 'int4'],
-  ['started_at', 'int8'],
-])
-
-const EVENT_COLUMNS: readonly Column<StepWrite>[] = (
-  [
-    ['execution_id', 'text'],
-    ['seq', 'int4'],
-    ['last_seq', 'int4'],
-    ['at', 'int8'],
-    ['events', 'text'],
-  ] as const
-).map(([name, type]) => [name, type, field(EVENT_FIELDS, name)])
+interface Target {
+  readonly id: string
+  readonly now: number
+  /** The execution whose step asks for it: applied only when that step is. */
+  readonly by: string
+}
+const TARGET_COLUMNS: readonly Column<Target>[] = [col('id', 'text', (t) => t.id), col('now', 'int8', (t) => t.now), col('by', 'text', (t) => t.by)]
 
 let next = 1
 const group = <T>(columns: readonly Column<T>[]): ArrayGroup<T> => {
@@ -96,80 +50,121 @@ const group = <T>(columns: readonly Column<T>[]): ArrayGroup<T> => {
   return g
 }
 const executions = group(EXECUTION_COLUMNS)
-const interrupts = group(INTERRUPT_COLUMNS)
-const finishes = group(FINISH_COLUMNS)
-const starts = group(START_COLUMNS)
+const interrupts = group(RUN_INTERRUPT_COLUMNS)
+const ends = group(RUN_END_COLUMNS)
+const parks = group(RUN_PARK_COLUMNS)
+const starts = group(RUN_START_COLUMNS)
 const events = group(EVENT_COLUMNS)
+const children = group(CHILD_COLUMNS)
+const consumes = group(CONSUME_COLUMNS)
+const cancels = group(TARGET_COLUMNS)
+const wakes = group(TARGET_COLUMNS)
 
 const unnest = <T>(g: ArrayGroup<T>): string =>
-  `unnest(${g.columns.map(([, type], i) => `$${g.first + i}::${type}[]`).join(', ')}) as v(${g.columns.map(([name]) => name).join(', ')})`
+  `unnest(${g.columns.map((c, i) => `$${g.first + i}::${c.pg}[]`).join(', ')}) as v(${g.columns.map((c) => c.name).join(', ')})`
 const list = (names: readonly string[], prefix = ''): string => names.map((n) => `${prefix}${n}`).join(', ')
-const applied = `v.execution_id in (select id from applied)`
+const applied = (column: string): string => `${column} in (select id from applied)`
+const UNFINISHED = `status in ('pending', 'running')`
+const endNames = RUN_END_COLUMNS.map((c) => c.name).filter((n) => n !== 'execution_id' && n !== 'seq')
 
 /**
  * Every step of a batch in ONE statement, whatever the batch size, so that a batch costs one round
  * trip and one commit. Each column is an array unnested into rows. The execution rows go first:
  * new ones are inserted (an idempotency key or id already taken inserts nothing), existing ones
- * are updated only while the step's writer holds the lease (or nobody does, on takeover). The
- * task runs and events of a step are written only if its execution row was, so a fenced-out step
- * writes nothing; the statement answers the ids whose steps applied.
+ * are updated only while the step's writer holds the lease (or nobody does, on takeover). Everything
+ * else a step writes (its runs, events, children, signals, the parent it wakes) is written only if
+ * its execution row was, so a fenced-out step writes nothing; the statement answers the ids whose
+ * steps applied.
  *
- * Sub-statements of one statement do not see each other's rows, which is safe here because a batch
- * holds at most one step per execution and a step never interrupts and finishes the same run.
+ * Sub-statements of one statement do not see each other's rows and must not write one row twice:
+ * the group commit puts at most one step touching a given execution row in a batch, and the core
+ * never starts and ends, or ends and parks, one run in one step (a run that starts ended is one insert).
  */
 export const WRITE_STEPS_SQL = `with s as materialized (select * from ${unnest(executions)}),
 ins as (
-  insert into executions (id, ${list(CREATE_COLUMNS)})
-  select id, ${list(CREATE_COLUMNS)} from s where is_create
+  insert into executions (id, ${list(CREATE_NAMES)})
+  select id, ${list(CREATE_NAMES)} from s where is_create
   on conflict do nothing
   returning id
 ),
 upd as (
-  update executions e set ${STATE_COLUMNS.map((n) => `${n} = s.${n}`).join(', ')}
+  update executions e set ${STATE_NAMES.map((n) => `${n} = s.${n}`).join(', ')}, input = coalesce(s.new_input, e.input)
   from s
   where not s.is_create and e.id = s.id and e.lease_owner is not distinct from s.holder
   returning e.id
 ),
 applied as (select id from ins union all select id from upd),
 interrupt_runs as (
-  update task_runs t set status = 'interrupted', finished_at = v.finished_at
+  update task_runs t set status = 'interrupted', finished_at = v.finished_at, waiting_for = null
   from ${unnest(interrupts)}
-  where t.execution_id = v.execution_id and t.seq = v.seq and ${applied}
+  where t.execution_id = v.execution_id and t.seq = v.seq and ${applied('v.execution_id')}
 ),
-finish_runs as (
-  update task_runs t set ${list(['status', 'data', 'error', 'finished_at', 'duration_ms', 'next_task'].map((n) => `${n} = v.${n}`))}
-  from ${unnest(finishes)}
-  where t.execution_id = v.execution_id and t.seq = v.seq and ${applied}
+end_runs as (
+  update task_runs t set ${list(endNames.map((n) => `${n} = v.${n}`))}, waiting_for = null
+  from ${unnest(ends)}
+  where t.execution_id = v.execution_id and t.seq = v.seq and ${applied('v.execution_id')}
+),
+park_runs as (
+  update task_runs t set status = 'waiting', waiting_for = v.waiting_for
+  from ${unnest(parks)}
+  where t.execution_id = v.execution_id and t.seq = v.seq and ${applied('v.execution_id')}
 ),
 start_runs as (
-  insert into task_runs (${list(START_COLUMNS.map(([n]) => n))}, status)
-  select ${list(START_COLUMNS.map(([n]) => n), 'v.')}, 'running' from ${unnest(starts)}
-  where ${applied}
+  insert into task_runs (${list(RUN_START_COLUMNS.map((c) => c.name))})
+  select ${list(RUN_START_COLUMNS.map((c) => c.name), 'v.')} from ${unnest(starts)}
+  where ${applied('v.execution_id')}
 ),
 insert_events as (
-  insert into execution_events (${list(EVENT_COLUMNS.map(([n]) => n))})
-  select ${list(EVENT_COLUMNS.map(([n]) => n), 'v.')} from ${unnest(events)}
-  where ${applied}
+  insert into execution_events (${list(EVENT_COLUMNS.map((c) => c.name))})
+  select ${list(EVENT_COLUMNS.map((c) => c.name), 'v.')} from ${unnest(events)}
+  where ${applied('v.execution_id')}
+),
+insert_children as (
+  insert into executions (${list(CHILD_COLUMNS.map((c) => c.name))})
+  select ${list(CHILD_COLUMNS.map((c) => c.name), 'v.')} from ${unnest(children)}
+  where ${applied('v.parent_execution_id')}
+  on conflict do nothing
+),
+consume_signals as (
+  update signals g set consumed_by = v.consumed_by
+  from ${unnest(consumes)}
+  where g.execution_id = v.execution_id and g.seq = v.seq and g.consumed_by is null and ${applied('v.execution_id')}
+),
+cancel_children as (
+  update executions e set cancel_requested = 1, poke = e.poke + 1, wake_at = case when e.lease_owner is null then v.now else e.wake_at end
+  from ${unnest(cancels)}
+  where e.id = v.id and e.${UNFINISHED} and ${applied('v.by')}
+),
+wake_parents as (
+  update executions e set poke = e.poke + 1, wake_at = case when e.lease_owner is null and (e.wake_at is null or e.wake_at > v.now) then v.now else e.wake_at end
+  from ${unnest(wakes)}
+  where e.id = v.id and e.${UNFINISHED} and ${applied('v.by')}
 )
 select id from applied`
 
 const fill = <T>(g: ArrayGroup<T>, items: readonly T[], out: unknown[]): void => {
-  g.columns.forEach(([, , get], i) => {
+  g.columns.forEach((c, i) => {
     const values = new Array<unknown>(items.length)
-    for (let j = 0; j < items.length; j++) values[j] = get(items[j] as T) ?? null
+    for (let j = 0; j < items.length; j++) values[j] = c.get(items[j] as T) ?? null
     out[g.first - 1 + i] = values
   })
 }
 
-/** The parameters of WRITE_STEPS_SQL for a batch of steps, at most one per execution. */
+/** The parameters of WRITE_STEPS_SQL for a batch of steps (each execution row touched by one step at most). */
 export function writeStepsParameters(steps: readonly StepWrite[]): unknown[] {
   // Rows are locked in id order, so two batches touching the same executions cannot deadlock.
   const sorted = [...steps].sort((a, b) => (a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0))
   const out = new Array<unknown>(next - 1)
+  const runs = runItems(sorted)
   fill(executions, sorted, out)
-  fill(interrupts, sorted.filter((s) => s.interruptRun !== undefined), out)
-  fill(finishes, sorted.filter((s) => s.finishRun !== undefined), out)
-  fill(starts, sorted.filter((s) => s.startRun !== undefined), out)
+  fill(interrupts, runs.interrupts, out)
+  fill(ends, runs.ends, out)
+  fill(parks, runs.parks, out)
+  fill(starts, runs.starts, out)
   fill(events, sorted.filter((s) => s.events.length > 0), out)
+  fill(children, sorted.flatMap((s) => s.children ?? []), out)
+  fill(consumes, sorted.flatMap((w): ConsumeItem[] => (w.consumeSignals ?? []).map((c) => ({ w, signalSeq: c.signalSeq, runSeq: c.runSeq }))), out)
+  fill(cancels, sorted.flatMap((w) => (w.cancelChildren ?? []).map((id) => ({ id, now: w.state.updatedAt, by: w.executionId }))), out)
+  fill(wakes, sorted.flatMap((w) => (w.wakeParent === undefined ? [] : [{ id: w.wakeParent, now: w.state.updatedAt, by: w.executionId }])), out)
   return out
 }

@@ -21,6 +21,16 @@ export interface ExecutionsTable {
   cancel_requested: number
   event_seq: number
   wake_at: number | null
+  seq: number
+  deadline: number | null
+  threads: string | null
+  next_thread: number
+  stored_bytes: number
+  poke: number
+  parent_execution_id: string | null
+  parent_seq: number | null
+  parent_task: string | null
+  depth: number
 }
 
 /**
@@ -48,6 +58,32 @@ export interface TaskRunsTable {
   finished_at: number | null
   duration_ms: number | null
   next_task: string | null
+  parent_seq: number | null
+  branch: string | null
+  item_index: number | null
+  waiting_for: string | null
+  retry_at: number | null
+  items: string | null
+}
+
+/** Signals sent to an execution, kept until a wait_for_signal run consumes them. */
+export interface SignalsTable {
+  execution_id: string
+  seq: number
+  name: string
+  payload: string
+  created_at: number
+  consumed_by: number | null
+}
+
+/** One row per live node: its heartbeat proves it alive, so that its work is taken only once it stopped. */
+export interface NodesTable {
+  id: string
+  host: string
+  pid: number
+  machine: string
+  started_at: number
+  beat_at: number
 }
 
 export interface DefinitionsTable {
@@ -69,4 +105,6 @@ export interface Database {
   flow_definitions: DefinitionsTable
   flows: FlowsTable
   execution_events: ExecutionEventsTable
+  signals: SignalsTable
+  nodes: NodesTable
 }

@@ -1,110 +1,63 @@
-import { sql, type CompiledQuery, type Kysely } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Flow } from '../../core/flow-schema.js'
-import type { ClaimRequest, ExecutionDetail, ExecutionEventRecord, ExecutionFilter, ExecutionRecord, FlowRecord, HeartbeatResult, Page } from '../store.js'
+import {
+  NEVER,
+  type ClaimRequest,
+  type ExecutionDetail,
+  type ExecutionEventRecord,
+  type ExecutionFilter,
+  type ExecutionRecord,
+  type FlowRecord,
+  type HeartbeatResult,
+  type NodeRecord,
+  type Page,
+  type ReadLimits,
+  type RecoverySnapshot,
+  type SignalRecord,
+  type TaskRunRecord,
+} from '../store.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
-import { eventsFromRow, executionFromRow, taskRunFromRow } from './rows.js'
+import { eventsFromRow, executionFromRow, signalFromRow, taskRunFromRow } from './rows.js'
 import type { Database } from './schema.js'
 
-/** A statement compiled once for the dialect, with the column name behind each placeholder. */
-export interface PreparedWrite {
-  readonly sql: string
-  readonly order: readonly string[]
-}
+const UNFINISHED = ['pending', 'running']
+/** The run columns but `data` and `items`: bounded reads select data apart. */
+const RUN_META = [
+  'execution_id',
+  'seq',
+  'task_name',
+  'task_type',
+  'attempt',
+  'status',
+  'error',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'next_task',
+  'parent_seq',
+  'branch',
+  'item_index',
+  'waiting_for',
+  'retry_at',
+] as const
 
-const SENTINEL = '\u0000fm:'
+type Db = Kysely<Database> | Transaction<Database>
 
-function prepare(query: { compile(): CompiledQuery }): PreparedWrite {
-  const compiled = query.compile()
-  const order = compiled.parameters.map((p) => {
-    if (typeof p !== 'string' || !p.startsWith(SENTINEL)) throw new Error(`unnamed parameter in ${compiled.sql}`)
-    return p.slice(SENTINEL.length)
-  })
-  return { sql: compiled.sql, order }
-}
-
-function named(names: readonly string[]): never {
-  const out: Record<string, string> = {}
-  for (const name of names) out[name] = `${SENTINEL}${name}`
-  return out as never
-}
-
-/** A placeholder for one named value in a where clause. */
-const param = (name: string): never => `${SENTINEL}${name}` as never
-
-const STATE_COLUMNS = ['status', 'current_task', 'steps', 'step_base', 'failed_task', 'error', 'started_at', 'finished_at', 'updated_at', 'lease_expires_at', 'event_seq', 'wake_at'] as const
-
-/** The hot-path writes of one step, compiled once per dialect from the query builder. */
-export function prepareStepWrites(db: Kysely<Database>): {
-  insertExecution: PreparedWrite
-  updateExecution: PreparedWrite
-  takeoverExecution: PreparedWrite
-  interruptRun: PreparedWrite
-  finishRun: PreparedWrite
-  startRun: PreparedWrite
-  insertEvents: PreparedWrite
-} {
-  return {
-    insertExecution: prepare(
-      db
-        .insertInto('executions')
-        .values(named(['id', 'flow_id', 'flow_version', 'definition_hash', 'input', 'idempotency_key', 'created_at', 'lease_owner', ...STATE_COLUMNS])),
-    ),
-    // Fenced: a node that lost the lease changes nothing (0 rows), and must stop.
-    updateExecution: prepare(
-      db
-        .updateTable('executions')
-        .set(named([...STATE_COLUMNS, 'lease_owner']))
-        .where('id', '=', param('id'))
-        .where('lease_owner', '=', param('owner')),
-    ),
-    takeoverExecution: prepare(
-      db
-        .updateTable('executions')
-        .set(named([...STATE_COLUMNS, 'lease_owner']))
-        .where('id', '=', param('id'))
-        .where('lease_owner', 'is', null),
-    ),
-    interruptRun: prepare(
-      db
-        .updateTable('task_runs')
-        .set(named(['status', 'finished_at']))
-        .where('execution_id', '=', param('execution_id'))
-        .where('seq', '=', param('seq')),
-    ),
-    insertEvents: prepare(db.insertInto('execution_events').values(named(['execution_id', 'seq', 'last_seq', 'at', 'events']))),
-    finishRun: prepare(
-      db
-        .updateTable('task_runs')
-        .set(named(['status', 'data', 'error', 'finished_at', 'duration_ms', 'next_task']))
-        .where('execution_id', '=', param('execution_id'))
-        .where('seq', '=', param('seq')),
-    ),
-    startRun: prepare(
-      db.insertInto('task_runs').values(named(['execution_id', 'seq', 'task_name', 'task_type', 'attempt', 'status', 'started_at'])),
-    ),
+/** Which runs of a newest-first list keep their data within `maxBytes`: the seq from which they do. */
+function dataFrom(sizes: readonly { seq: number | string; bytes: number | string | null }[], maxBytes: number): number {
+  let budget = maxBytes
+  let from = Infinity
+  for (const s of sizes) {
+    const bytes = Number(s.bytes ?? 0)
+    if (bytes > budget) break
+    budget -= bytes
+    from = Number(s.seq)
   }
+  return from
 }
 
-/** The reads and the flow registry, written once with the query builder for every SQL dialect. */
-export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): {
-  claim: (request: ClaimRequest) => Promise<readonly ExecutionRecord[]>
-  heartbeat: (owner: string, now: number, leaseMs: number) => Promise<HeartbeatResult>
-  release: (owner: string) => Promise<void>
-  listLeaseOwners: () => Promise<readonly string[]>
-  requestCancel: (executionId: string) => Promise<void>
-  listEvents: (executionId: string, afterSeq: number, limit: number) => Promise<readonly ExecutionEventRecord[]>
-  countQueued: () => Promise<number>
-  putDefinition: (hash: string, flow: Flow, at: number) => Promise<void>
-  getDefinition: (hash: string) => Promise<Flow | undefined>
-  registerFlow: (hash: string, flow: Flow, at: number) => Promise<FlowRecord>
-  getFlow: (id: string, version?: number) => Promise<FlowRecord | undefined>
-  listFlows: (limit: number, cursor?: string) => Promise<Page<FlowRecord>>
-  getExecution: (id: string) => Promise<ExecutionDetail | undefined>
-  findExecutionByIdempotencyKey: (key: string) => Promise<ExecutionRecord | undefined>
-  listExecutions: (filter: ExecutionFilter) => Promise<Page<ExecutionRecord>>
-  listUnfinished: (limit: number) => Promise<readonly ExecutionRecord[]>
-  ping: () => Promise<void>
-} {
+/** The reads, claims and the flow registry, written once with the query builder for every SQL dialect. */
+export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
   const flowSelect = db
     .selectFrom('flows')
     .innerJoin('flow_definitions', 'flow_definitions.hash', 'flows.definition_hash')
@@ -117,7 +70,6 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
     createdAt: Number(row.created_at),
     flow: JSON.parse(row.definition) as Flow,
   })
-
   const putDefinition = async (hash: string, flow: Flow, at: number): Promise<void> => {
     await db
       .insertInto('flow_definitions')
@@ -125,64 +77,235 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
       .onConflict((oc) => oc.column('hash').doNothing())
       .execute()
   }
+  const lock = dialect === 'postgres'
 
-  const unfinished = ['pending', 'running']
+  const latestResults = async (q: Db, id: string): Promise<TaskRunRecord[]> => {
+    const latest = q
+      .selectFrom('task_runs')
+      .select(['task_name', (eb) => eb.fn.max('seq').as('last')])
+      .where('execution_id', '=', id)
+      .where('item_index', 'is', null)
+      .where('status', 'in', ['success', 'failure'])
+      .groupBy('task_name')
+      .as('l')
+    const rows = await q
+      .selectFrom('task_runs as t')
+      .innerJoin(latest, (join) => join.onRef('t.seq', '=', 'l.last'))
+      .selectAll('t')
+      .where('t.execution_id', '=', id)
+      .orderBy('t.seq')
+      .execute()
+    return rows.map(taskRunFromRow)
+  }
+
+  /** One execution and its latest runs, within the limits, read in one snapshot. */
+  const readExecution = async (q: Db, id: string, limits: ReadLimits | undefined): Promise<ExecutionDetail | undefined> => {
+    const row = await q.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst()
+    if (row === undefined) return undefined
+    const execution = executionFromRow(row)
+    if (limits === undefined) {
+      const runs = await q.selectFrom('task_runs').selectAll().where('execution_id', '=', id).orderBy('seq').execute()
+      return { execution, runs: runs.map(taskRunFromRow), totalRuns: runs.length }
+    }
+    const sizes = await q
+      .selectFrom('task_runs')
+      .select(['seq', sql<number>`coalesce(length(data), 0)`.as('bytes')])
+      .where('execution_id', '=', id)
+      .orderBy('seq', 'desc')
+      .limit(limits.maxRuns)
+      .execute()
+    const first = sizes.length === 0 ? 1 : Number(sizes[sizes.length - 1]?.seq)
+    const from = dataFrom(sizes, limits.maxDataBytes)
+    const runs = await q
+      .selectFrom('task_runs')
+      .select([...RUN_META, sql<string | null>`case when seq >= ${from === Infinity ? NEVER : from} then data end`.as('data')])
+      .select(sql<number>`case when seq < ${from === Infinity ? NEVER : from} and data is not null then 1 else 0 end`.as('omitted'))
+      .where('execution_id', '=', id)
+      .where('seq', '>=', first)
+      .orderBy('seq')
+      .execute()
+    return { execution, runs: runs.map(taskRunFromRow), totalRuns: execution.seq }
+  }
+
+  const claimWhere = async ({ owner, limit, now, leaseMs, onlyIds }: ClaimRequest, owned: boolean, deadOwners: readonly string[]): Promise<ExecutionRecord[]> => {
+    if (limit <= 0) return []
+    const candidates = db
+      .selectFrom('executions')
+      .select('id')
+      .where('status', 'in', UNFINISHED)
+      .$if(onlyIds !== undefined, (qb) => qb.where('id', 'in', onlyIds ?? []))
+      .$if(owned, (qb) =>
+        qb
+          .where('lease_owner', 'is not', null)
+          .where((eb) => eb.or([eb('lease_expires_at', '<', now), ...(deadOwners.length > 0 ? [eb('lease_owner', 'in', deadOwners)] : [])]))
+          .orderBy('created_at'),
+      )
+      .$if(!owned, (qb) => qb.where('lease_owner', 'is', null).where('wake_at', '<=', now).orderBy('wake_at'))
+      .limit(limit)
+      // On PostgreSQL, rows another node is claiming right now are skipped, not waited for.
+      .$if(lock, (qb) => qb.forUpdate().skipLocked())
+    const rows = await db
+      .updateTable('executions')
+      .set({ lease_owner: owner, lease_expires_at: now + leaseMs, wake_at: null })
+      .where('id', 'in', candidates)
+      .returningAll()
+      .execute()
+    return rows.map(executionFromRow)
+  }
+
+  const wakeSet = (now: number) => ({
+    poke: sql<number>`poke + 1`,
+    wake_at: sql<number | null>`case when lease_owner is null and (wake_at is null or wake_at > ${now}) then ${now} else wake_at end`,
+  })
+
   return {
-    async claim({ owner, limit, now, leaseMs, deadOwners, onlyIds }) {
-      if (limit <= 0 || onlyIds?.length === 0) return []
-      const candidates = db
-        .selectFrom('executions')
-        .select('id')
-        .where('status', 'in', unfinished)
-        .$if(onlyIds !== undefined, (qb) => qb.where('id', 'in', onlyIds ?? []))
-        // A retry waiting out its backoff is not due yet, unless someone wants it cancelled.
-        .where((eb) => eb.or([eb('wake_at', 'is', null), eb('wake_at', '<=', now), eb('cancel_requested', '=', 1)]))
-        .where((eb) =>
-          eb.or([
-            eb('lease_owner', 'is', null),
-            eb('lease_expires_at', '<', now),
-            ...(deadOwners.length > 0 ? [eb('lease_owner', 'in', deadOwners)] : []),
-          ]),
-        )
-        .orderBy('created_at')
-        .limit(limit)
-        // On PostgreSQL, rows another node is claiming right now are skipped, not waited for.
-        .$if(dialect === 'postgres', (qb) => qb.forUpdate().skipLocked())
-      const rows = await db
-        .updateTable('executions')
-        .set({ lease_owner: owner, lease_expires_at: now + leaseMs })
-        .where('id', 'in', candidates)
-        .returningAll()
-        .execute()
-      return rows.map(executionFromRow).sort((a, b) => a.createdAt - b.createdAt)
+    latestResults: (id: string) => latestResults(db, id),
+    readExecution: (id: string, limits?: ReadLimits) => readExecution(db, id, limits),
+    /** Run inside a repeatable-read transaction on PostgreSQL so that the row and its runs agree. */
+    readExecutionIn: (q: Db, id: string, limits?: ReadLimits) => readExecution(q, id, limits),
+    latestResultsIn: latestResults,
+    claim: async (request: ClaimRequest): Promise<readonly ExecutionRecord[]> => {
+      if (request.onlyIds?.length === 0) return []
+      // Work cut off by a stopped owner first, then what is due, oldest first.
+      const recovered = await claimWhere(request, true, request.deadOwners)
+      const due = await claimWhere({ ...request, limit: request.limit - recovered.length }, false, [])
+      return [...recovered, ...due]
     },
-    async heartbeat(owner, now, leaseMs) {
+    nextWake: async (): Promise<number | null> => {
+      const row = await db
+        .selectFrom('executions')
+        .select((eb) => eb.fn.min('wake_at').as('next'))
+        .where('status', 'in', UNFINISHED)
+        .where('lease_owner', 'is', null)
+        .where('wake_at', '<', NEVER)
+        .executeTakeFirst()
+      return row?.next === null || row?.next === undefined ? null : Number(row.next)
+    },
+    heartbeat: async (owner: string, ids: readonly string[], now: number, leaseMs: number): Promise<HeartbeatResult> => {
+      if (ids.length === 0) return { cancelRequested: [], pokes: [] }
       const rows = await db
         .updateTable('executions')
         .set({ lease_expires_at: now + leaseMs })
         .where('lease_owner', '=', owner)
-        .where('status', 'in', unfinished)
-        .returning(['id', 'cancel_requested'])
+        .where('id', 'in', ids)
+        .where('status', 'in', UNFINISHED)
+        .returning(['id', 'cancel_requested', 'poke'])
         .execute()
-      return { cancelRequested: rows.filter((r) => Number(r.cancel_requested) !== 0).map((r) => r.id) }
+      return {
+        cancelRequested: rows.filter((r) => Number(r.cancel_requested) !== 0).map((r) => r.id),
+        pokes: rows.map((r) => ({ id: r.id, poke: Number(r.poke) })),
+      }
     },
-    async release(owner) {
-      await db.updateTable('executions').set({ lease_owner: null, lease_expires_at: null }).where('lease_owner', '=', owner).execute()
-    },
-    async listLeaseOwners() {
-      const rows = await db
-        .selectFrom('executions')
-        .select('lease_owner')
-        .distinct()
-        .where('status', 'in', unfinished)
-        .where('lease_owner', 'is not', null)
+    release: async (owner: string, ids?: readonly string[]): Promise<void> => {
+      if (ids?.length === 0) return
+      await db
+        .updateTable('executions')
+        .set({ lease_owner: null, lease_expires_at: null, wake_at: sql`coalesce(wake_at, 0)` })
+        .where('lease_owner', '=', owner)
+        .$if(ids !== undefined, (qb) => qb.where('id', 'in', ids ?? []))
         .execute()
+    },
+    beat: async (node: NodeRecord): Promise<void> => {
+      const row = { id: node.id, host: node.host, pid: node.pid, machine: node.machine, started_at: node.startedAt, beat_at: node.beatAt }
+      await db
+        .insertInto('nodes')
+        .values(row)
+        .onConflict((oc) => oc.column('id').doUpdateSet({ beat_at: node.beatAt }))
+        .execute()
+    },
+    listNodes: async (): Promise<NodeRecord[]> => {
+      const rows = await db.selectFrom('nodes').selectAll().execute()
+      return rows.map((r) => ({ id: r.id, host: r.host, pid: Number(r.pid), machine: r.machine, startedAt: Number(r.started_at), beatAt: Number(r.beat_at) }))
+    },
+    removeNode: async (id: string): Promise<void> => {
+      await db.deleteFrom('nodes').where('id', '=', id).execute()
+    },
+    listLeaseOwners: async (): Promise<string[]> => {
+      const rows = await db.selectFrom('executions').select('lease_owner').distinct().where('status', 'in', UNFINISHED).where('lease_owner', 'is not', null).execute()
       return rows.map((r) => r.lease_owner).filter((o): o is string => o !== null)
     },
-    async requestCancel(executionId) {
-      await db.updateTable('executions').set({ cancel_requested: 1 }).where('id', '=', executionId).where('status', 'in', unfinished).execute()
+    requestCancel: async (id: string, now: number): Promise<void> => {
+      await db
+        .updateTable('executions')
+        .set({ cancel_requested: 1, ...wakeSet(now) })
+        .where('id', '=', id)
+        .where('status', 'in', UNFINISHED)
+        .execute()
     },
-    async listEvents(executionId, afterSeq, limit) {
+    poke: async (id: string, now: number): Promise<void> => {
+      await db.updateTable('executions').set(wakeSet(now)).where('id', '=', id).where('status', 'in', UNFINISHED).execute()
+    },
+    addSignal: async (id: string, name: string, payloadJson: string, at: number): Promise<'added' | 'not_found' | 'finished'> => {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('executions')
+          .select('status')
+          .where('id', '=', id)
+          .$if(lock, (qb) => qb.forUpdate())
+          .executeTakeFirst()
+        if (row === undefined) return 'not_found'
+        if (!UNFINISHED.includes(row.status)) return 'finished'
+        await sql`insert into signals (execution_id, seq, name, payload, created_at, consumed_by)
+          select ${id}, coalesce(max(seq), 0) + 1, ${name}, ${payloadJson}, ${at}, null from signals where execution_id = ${id}`.execute(trx)
+        await trx.updateTable('executions').set(wakeSet(at)).where('id', '=', id).execute()
+        return 'added'
+      })
+    },
+    pendingSignals: async (id: string, limit: number): Promise<SignalRecord[]> => {
+      const rows = await db.selectFrom('signals').selectAll().where('execution_id', '=', id).where('consumed_by', 'is', null).orderBy('seq').limit(limit).execute()
+      return rows.map(signalFromRow)
+    },
+    listChildren: async (parentId: string, seqs: readonly number[]): Promise<ExecutionRecord[]> => {
+      if (seqs.length === 0) return []
+      const rows = await db.selectFrom('executions').selectAll().where('parent_execution_id', '=', parentId).where('parent_seq', 'in', seqs).execute()
+      return rows.map(executionFromRow)
+    },
+    loadForRecovery: async (id: string): Promise<RecoverySnapshot | undefined> => {
+      const row = await db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst()
+      if (row === undefined) return undefined
+      const open = await db.selectFrom('task_runs').selectAll().where('execution_id', '=', id).where('status', 'in', ['running', 'waiting']).orderBy('seq').execute()
+      const fanouts = await Promise.all(
+        open
+          .filter((r) => r.items !== null)
+          .map(async (r) => {
+            const ended = await db
+              .selectFrom('task_runs')
+              .selectAll()
+              .where('execution_id', '=', id)
+              .where('parent_seq', '=', r.seq)
+              .where('item_index', 'is not', null)
+              .where('status', '=', 'success')
+              .execute()
+            return { seq: Number(r.seq), items: JSON.parse(r.items ?? '[]') as unknown[], ended: ended.map(taskRunFromRow) }
+          }),
+      )
+      return { execution: executionFromRow(row), latest: await latestResults(db, id), open: open.map(taskRunFromRow), fanouts }
+    },
+    listTaskRuns: async (id: string, afterSeq: number, limit: number, maxBytes: number): Promise<TaskRunRecord[]> => {
+      const sizes = await db
+        .selectFrom('task_runs')
+        .select(['seq', sql<number>`coalesce(length(data), 0)`.as('bytes')])
+        .where('execution_id', '=', id)
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute()
+      if (sizes.length === 0) return []
+      let last = Number(sizes[0]?.seq)
+      let bytes = Number(sizes[0]?.bytes ?? 0)
+      for (const s of sizes.slice(1)) {
+        bytes += Number(s.bytes ?? 0)
+        if (bytes > maxBytes) break
+        last = Number(s.seq)
+      }
+      const rows = await db.selectFrom('task_runs').selectAll().where('execution_id', '=', id).where('seq', '>', afterSeq).where('seq', '<=', last).orderBy('seq').execute()
+      return rows.map(taskRunFromRow)
+    },
+    getTaskRun: async (id: string, seq: number): Promise<TaskRunRecord | undefined> => {
+      const row = await db.selectFrom('task_runs').selectAll().where('execution_id', '=', id).where('seq', '=', seq).executeTakeFirst()
+      return row === undefined ? undefined : taskRunFromRow(row)
+    },
+    listEvents: async (executionId: string, afterSeq: number, limit: number): Promise<ExecutionEventRecord[]> => {
       // Each row holds at least one event, so `limit` rows hold enough.
       const rows = await db
         .selectFrom('execution_events')
@@ -194,7 +317,7 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
         .execute()
       return rows.flatMap(eventsFromRow).filter((e) => e.seq > afterSeq).slice(0, limit)
     },
-    async countQueued() {
+    countQueued: async (): Promise<number> => {
       const row = await db
         .selectFrom('executions')
         .select((eb) => eb.fn.countAll().as('n'))
@@ -204,11 +327,11 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
       return Number(row?.n ?? 0)
     },
     putDefinition,
-    async getDefinition(hash) {
+    getDefinition: async (hash: string): Promise<Flow | undefined> => {
       const row = await db.selectFrom('flow_definitions').select('definition').where('hash', '=', hash).executeTakeFirst()
       return row === undefined ? undefined : (JSON.parse(row.definition) as Flow)
     },
-    async registerFlow(hash, flow, at) {
+    registerFlow: async (hash: string, flow: Flow, at: number): Promise<FlowRecord> => {
       await putDefinition(hash, flow, at)
       // One statement picks the next version and inserts it, so two registrations cannot take the same one.
       const row = await sql<{ version: number | string }>`
@@ -217,13 +340,13 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
         returning version`.execute(db)
       return { id: flow.id, version: Number(row.rows[0]?.version), definitionHash: hash, createdAt: at, flow }
     },
-    async getFlow(id, version) {
+    getFlow: async (id: string, version?: number): Promise<FlowRecord | undefined> => {
       let query = flowSelect.where('flows.id', '=', id)
       query = version === undefined ? query.orderBy('flows.version', 'desc').limit(1) : query.where('flows.version', '=', version)
       const row = await query.executeTakeFirst()
       return row === undefined ? undefined : toFlow(row)
     },
-    async listFlows(limit, cursor) {
+    listFlows: async (limit: number, cursor?: string): Promise<Page<FlowRecord>> => {
       let query = flowSelect.where((eb) =>
         eb('flows.version', '=', eb.selectFrom('flows as latest').select(({ fn }) => fn.max('latest.version').as('v')).whereRef('latest.id', '=', 'flows.id')),
       )
@@ -236,20 +359,19 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
       const last = items[items.length - 1]
       return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.id]) : null }
     },
-    async getExecution(id) {
-      const row = await db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst()
-      if (row === undefined) return undefined
-      const runs = await db.selectFrom('task_runs').selectAll().where('execution_id', '=', id).orderBy('seq').execute()
-      return { execution: executionFromRow(row), runs: runs.map(taskRunFromRow) }
-    },
-    async findExecutionByIdempotencyKey(key) {
+    findExecutionByIdempotencyKey: async (key: string): Promise<ExecutionRecord | undefined> => {
       const row = await db.selectFrom('executions').selectAll().where('idempotency_key', '=', key).executeTakeFirst()
       return row === undefined ? undefined : executionFromRow(row)
     },
-    async listExecutions(filter) {
+    getExecutionRecord: async (id: string): Promise<ExecutionRecord | undefined> => {
+      const row = await db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst()
+      return row === undefined ? undefined : executionFromRow(row)
+    },
+    listExecutions: async (filter: ExecutionFilter): Promise<Page<ExecutionRecord>> => {
       let query = db.selectFrom('executions').selectAll()
       if (filter.status !== undefined) query = query.where('status', '=', filter.status)
       if (filter.flowId !== undefined) query = query.where('flow_id', '=', filter.flowId)
+      if (filter.parentExecutionId !== undefined) query = query.where('parent_execution_id', '=', filter.parentExecutionId)
       if (filter.cursor !== undefined) {
         const [at, id] = decodeCursor<[number, string]>(filter.cursor, ['number', 'string'])
         query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]))
@@ -259,12 +381,10 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
       const last = items[items.length - 1]
       return { items, nextCursor: rows.length > filter.limit && last !== undefined ? encodeCursor([last.createdAt, last.id]) : null }
     },
-    async listUnfinished(limit) {
-      const rows = await db.selectFrom('executions').selectAll().where('status', 'in', ['pending', 'running']).orderBy('created_at').limit(limit).execute()
-      return rows.map(executionFromRow)
-    },
-    async ping() {
+    ping: async (): Promise<void> => {
       await sql`select 1`.execute(db)
     },
   }
 }
+
+export type SqlQueries = ReturnType<typeof createSqlQueries>

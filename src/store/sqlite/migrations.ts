@@ -71,3 +71,54 @@ export const sqliteMigrations: Record<string, Migration> = {
     },
   },
 }
+
+/**
+ * Branches, parked runs, signals, sub-flows and node liveness: the execution row holds its
+ * threads (JSON), task runs say which group, branch and item they belong to and what they wait
+ * for, and the execution's bytes are counted against the storage limit.
+ */
+sqliteMigrations['002_branches'] = {
+  async up(db: Kysely<unknown>) {
+    for (const column of [
+      'seq integer not null default 0',
+      'deadline integer',
+      'threads text',
+      'next_thread integer not null default 0',
+      'stored_bytes integer not null default 0',
+      'poke integer not null default 0',
+      'parent_execution_id text',
+      'parent_seq integer',
+      'parent_task text',
+      'depth integer not null default 0',
+    ]) {
+      await sql.raw(`alter table executions add column ${column}`).execute(db)
+    }
+    await sql`update executions set seq = (select coalesce(max(seq), 0) from task_runs where execution_id = executions.id)`.execute(db)
+    await sql`create index executions_parent on executions (parent_execution_id, parent_seq) where parent_execution_id is not null`.execute(db)
+    // Unowned unfinished executions are due at wake_at (queued ones at their creation); claims look them up by it.
+    // Owned ones are found by lease_owner (few: those in flight); lease_expires_at, written by every step, has no index.
+    await sql`update executions set wake_at = created_at where wake_at is null and lease_owner is null and status in ('pending', 'running')`.execute(db)
+    await sql`create index executions_due on executions (wake_at) where lease_owner is null and status in ('pending', 'running')`.execute(db)
+    await sql`create index executions_lease_owner on executions (lease_owner) where lease_owner is not null and status in ('pending', 'running')`.execute(db)
+    for (const column of ['parent_seq integer', 'branch text', 'item_index integer', 'waiting_for text', 'retry_at integer', 'items text']) {
+      await sql.raw(`alter table task_runs add column ${column}`).execute(db)
+    }
+    await sql`create table signals (
+      execution_id text not null references executions(id),
+      seq integer not null,
+      name text not null,
+      payload text not null,
+      created_at integer not null,
+      consumed_by integer,
+      primary key (execution_id, seq)
+    ) without rowid`.execute(db)
+    await sql`create table nodes (
+      id text primary key,
+      host text not null,
+      pid integer not null,
+      machine text not null,
+      started_at integer not null,
+      beat_at integer not null
+    )`.execute(db)
+  },
+}

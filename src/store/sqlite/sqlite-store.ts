@@ -3,11 +3,13 @@ import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely'
 import { FlowManagerError } from '../../core/errors.js'
-import { createSqlQueries, prepareStepWrites } from '../sql/sql-queries.js'
-import { binder, EVENT_FIELDS, executionFromRow, STEP_FIELDS, taskRunFromRow } from '../sql/rows.js'
-import type { Database } from '../sql/schema.js'
-import { LeaseLostError, type StepWrite, type Store } from '../store.js'
+import { NEVER, type ExecutionDetail, type ReadLimits, type Store } from '../store.js'
+import { createSqlQueries } from '../sql/sql-queries.js'
+import { GroupCommit } from '../sql/group-commit.js'
+import { executionFromRow, taskRunFromRow, type Row } from '../sql/rows.js'
+import type { Database, ExecutionsTable, TaskRunsTable } from '../sql/schema.js'
 import { sqliteMigrations } from './migrations.js'
+import { prepareSqliteSteps } from './sqlite-steps.js'
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:` for a throwaway database. */
@@ -21,11 +23,8 @@ export interface SqliteStoreOptions {
   readonly maxBatch?: number
 }
 
-interface Pending {
-  readonly step: StepWrite
-  readonly resolve: () => void
-  readonly reject: (error: unknown) => void
-}
+const RUN_META =
+  'execution_id, seq, task_name, task_type, attempt, status, error, started_at, finished_at, duration_ms, next_task, parent_seq, branch, item_index, waiting_for, retry_at'
 
 /**
  * The embedded store. Steps written during one turn of the event loop are committed together in
@@ -47,118 +46,108 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
   await migrate(db)
 
-  const writes = prepareStepWrites(db)
-  const statement = (name: keyof typeof writes, fields: Parameters<typeof binder>[1]) => {
-    const prepared = database.prepare(writes[name].sql)
-    const bind = binder(writes[name].order, fields)
-    return (step: StepWrite) => prepared.run(bind(step))
-  }
-  const insertExecution = statement('insertExecution', STEP_FIELDS.insertExecution)
-  const updateExecution = statement('updateExecution', STEP_FIELDS.updateExecution)
-  const takeoverExecution = statement('takeoverExecution', STEP_FIELDS.updateExecution)
-  const interruptRun = statement('interruptRun', STEP_FIELDS.interruptRun)
-  const finishRun = statement('finishRun', STEP_FIELDS.finishRun)
-  const startRun = statement('startRun', STEP_FIELDS.startRun)
-  const insertEvents = statement('insertEvents', EVENT_FIELDS)
-
-  /** Applies one step; the execution row goes first so that a fenced-out step writes nothing. */
-  const apply = (step: StepWrite): boolean => {
-    if (step.create !== undefined) insertExecution(step)
-    else if ((step.takeover === true ? takeoverExecution(step) : updateExecution(step)).changes === 0) return false
-    if (step.interruptRun !== undefined) interruptRun(step)
-    if (step.finishRun !== undefined) finishRun(step)
-    if (step.startRun !== undefined) startRun(step)
-    if (step.events.length > 0) insertEvents(step)
-    return true
-  }
-  const applyAll = database.transaction((batch: readonly Pending[]) => batch.map((pending) => apply(pending.step)))
-  const applyOne = database.transaction((step: StepWrite) => apply(step))
-  const settle = (pending: Pending, applied: boolean): void => {
-    if (applied) pending.resolve()
-    else pending.reject(new LeaseLostError(pending.step.executionId))
-  }
-
-  const maxBatch = options.maxBatch ?? 512
-  let queue: Pending[] = []
-  let scheduled = false
-  let closed = false
-  const flush = (): void => {
-    scheduled = false
-    const batch = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue
-    if (batch === queue) queue = []
-    if (queue.length > 0) schedule()
-    let applied: boolean[]
-    try {
-      applied = applyAll(batch)
-    } catch {
-      // One bad step must not fail the others: retry each in a transaction of its own.
-      for (const pending of batch) {
-        let ok: boolean
-        try {
-          ok = applyOne(pending.step)
-        } catch (error) {
-          pending.reject(error)
-          continue
-        }
-        settle(pending, ok)
-      }
-      return
-    }
-    batch.forEach((pending, i) => settle(pending, applied[i] === true))
-  }
-  const schedule = (): void => {
-    if (!scheduled) {
-      scheduled = true
-      setImmediate(flush)
-    }
-  }
+  const steps = prepareSqliteSteps(database)
+  let writesFailing = false
+  const commits = new GroupCommit({
+    commit: steps.commit,
+    maxBatch: options.maxBatch ?? 512,
+    maxInFlight: 1,
+    retryOneByOne: () => true,
+    onResult: (ok) => {
+      writesFailing = !ok
+    },
+  })
 
   const queries = createSqlQueries(db, 'sqlite')
-  // The hottest reads skip the query builder: prepared once, run synchronously on the same connection.
+  // Reads that must see one state of an execution run synchronously, so that no commit slips in between.
   const selectExecution = database.prepare('select * from executions where id = ?')
   const selectRuns = database.prepare('select * from task_runs where execution_id = ? order by seq')
+  const selectSizes = database.prepare('select seq, coalesce(length(data), 0) as bytes from task_runs where execution_id = ? order by seq desc limit ?')
+  const selectBounded = database.prepare(
+    `select ${RUN_META}, case when seq >= ? then data end as data, case when seq < ? and data is not null then 1 else 0 end as omitted
+     from task_runs where execution_id = ? and seq >= ? order by seq`,
+  )
   const selectByKey = database.prepare('select * from executions where idempotency_key = ?')
-  type ExecutionRow = Parameters<typeof executionFromRow>[0]
-  type RunRow = Parameters<typeof taskRunFromRow>[0]
+  const selectStatus = database.prepare('select status from executions where id = ?')
+  const insertSignal = database.prepare(
+    `insert into signals (execution_id, seq, name, payload, created_at, consumed_by)
+     select ?, coalesce(max(seq), 0) + 1, ?, ?, ?, null from signals where execution_id = ?`,
+  )
+  const pokeExecution = database.prepare(
+    `update executions set poke = poke + 1, wake_at = case when lease_owner is null and (wake_at is null or wake_at > ?) then ? else wake_at end where id = ?`,
+  )
+  const addSignal = database.transaction((id: string, name: string, payload: string, at: number): 'added' | 'not_found' | 'finished' => {
+    const row = selectStatus.get(id) as { status: string } | undefined
+    if (row === undefined) return 'not_found'
+    if (row.status !== 'pending' && row.status !== 'running') return 'finished'
+    insertSignal.run(id, name, payload, at, id)
+    pokeExecution.run(at, at, id)
+    return 'added'
+  })
+
+  const getExecution = (id: string, limits?: ReadLimits): ExecutionDetail | undefined => {
+    const row = selectExecution.get(id) as Row<ExecutionsTable> | undefined
+    if (row === undefined) return undefined
+    const execution = executionFromRow(row)
+    if (limits === undefined) {
+      const runs = (selectRuns.all(id) as Row<TaskRunsTable>[]).map(taskRunFromRow)
+      return { execution, runs, totalRuns: runs.length }
+    }
+    const sizes = selectSizes.all(id, limits.maxRuns) as { seq: number; bytes: number }[]
+    let budget = limits.maxDataBytes
+    let from = NEVER
+    for (const s of sizes) {
+      if (s.bytes > budget) break
+      budget -= s.bytes
+      from = s.seq
+    }
+    const first = sizes.at(-1)?.seq ?? 1
+    const runs = (selectBounded.all(from, from, id, first) as Parameters<typeof taskRunFromRow>[0][]).map(taskRunFromRow)
+    return { execution, runs, totalRuns: execution.seq }
+  }
+
   return {
     kind: 'sqlite',
     database,
-    write(step) {
-      if (closed) return Promise.reject(new FlowManagerError('STORE_UNAVAILABLE', 'the store is closed'))
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ step, resolve, reject })
-        schedule()
-      })
-    },
+    write: (step) => commits.write(step),
+    writesFailing: () => writesFailing,
     putDefinition: (hash, flow) => queries.putDefinition(hash, flow, Date.now()),
     getDefinition: queries.getDefinition,
     registerFlow: (hash, flow, at) => queries.registerFlow(hash, flow, at),
     getFlow: queries.getFlow,
     listFlows: queries.listFlows,
-    getExecution(id) {
-      const row = selectExecution.get(id) as ExecutionRow | undefined
-      if (row === undefined) return Promise.resolve(undefined)
-      const runs = selectRuns.all(id) as RunRow[]
-      return Promise.resolve({ execution: executionFromRow(row), runs: runs.map(taskRunFromRow) })
+    getExecution: (id, limits) => Promise.resolve(getExecution(id, limits)),
+    getExecutionRecord(id) {
+      const row = selectExecution.get(id) as Row<ExecutionsTable> | undefined
+      return Promise.resolve(row === undefined ? undefined : executionFromRow(row))
     },
+    listTaskRuns: queries.listTaskRuns,
+    getTaskRun: queries.getTaskRun,
+    loadForRecovery: queries.loadForRecovery,
     findExecutionByIdempotencyKey(key) {
-      const row = selectByKey.get(key) as ExecutionRow | undefined
+      const row = selectByKey.get(key) as Row<ExecutionsTable> | undefined
       return Promise.resolve(row === undefined ? undefined : executionFromRow(row))
     },
     listExecutions: queries.listExecutions,
-    listUnfinished: queries.listUnfinished,
     claim: queries.claim,
+    nextWake: queries.nextWake,
     heartbeat: queries.heartbeat,
     release: queries.release,
+    beat: queries.beat,
+    listNodes: queries.listNodes,
+    removeNode: queries.removeNode,
     listLeaseOwners: queries.listLeaseOwners,
     requestCancel: queries.requestCancel,
+    poke: queries.poke,
+    addSignal: (id, name, payload, at) => Promise.resolve(addSignal(id, name, payload, at)),
+    pendingSignals: queries.pendingSignals,
+    listChildren: queries.listChildren,
+    latestResults: queries.latestResults,
     listEvents: queries.listEvents,
     countQueued: queries.countQueued,
     ping: queries.ping,
     async close() {
-      if (closed) return
-      while (queue.length > 0) flush()
-      closed = true
+      await commits.close()
       await db.destroy()
     },
   }

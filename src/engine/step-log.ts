@@ -1,0 +1,90 @@
+import type { Command } from '../core/commands.js'
+import type { ExecutionEventRecord, StepWrite } from '../store/store.js'
+import type { ActorEnv } from './actor-env.js'
+import type { ExecutionActor } from './execution-actor.js'
+import { waitingView } from './step-writer.js'
+
+/**
+ * After a step is committed: tells listeners (the CLI's live view, event streams) what happened,
+ * and writes the log lines an operator needs (ends, failures, retries, cancels, recoveries).
+ */
+export function describeCommands(env: ActorEnv, actor: ExecutionActor, commands: readonly Command[], write: StepWrite, at: number): void {
+  const id = actor.id
+  const { logger } = env
+  const listening = env.listening()
+  if (listening && write.events.length > 0) {
+    const events: ExecutionEventRecord[] = write.events.map((e) => ({ executionId: id, seq: e.seq, type: e.type, at: e.at, taskName: e.taskName, data: e.data }))
+    env.emit({ type: 'logged', executionId: id, events })
+  }
+  const started = new Map<number, { attempt: number; type: string }>()
+  for (const w of write.runs) if (w.kind === 'start') started.set(w.seq, { attempt: w.attempt, type: w.taskType })
+  if (write.events[0]?.type === 'execution_started' && listening) env.emit({ type: 'execution_started', executionId: id, flowId: actor.identity.flowId, at })
+  for (const e of write.events) {
+    if (e.type === 'execution_resumed') logger.info({ executionId: id, ...e.data }, 'execution resumed')
+    else if (e.type === 'cancel_requested') logger.info({ executionId: id, ...e.data }, 'execution cancelled')
+    else if (e.type === 'task_interrupted') logger.info({ executionId: id, ...e.data }, 'task run cut off; it runs again')
+  }
+  for (const c of commands) {
+    switch (c.type) {
+      case 'start_run':
+        if (listening) env.emit({ type: 'task_started', executionId: id, task: c.task.name, taskType: c.task.type, seq: c.seq, attempt: c.attempt, item: c.item, at })
+        break
+      case 'park_run':
+        if (listening) env.emit({ type: 'task_waiting', executionId: id, task: runTask(write, c.seq), seq: c.seq, waitingFor: waitingView(c.waiting, undefined), at })
+        break
+      case 'finish_run': {
+        const end = write.runs.find((w) => w.seq === c.seq && (w.kind === 'end' || (w.kind === 'start' && w.end !== undefined)))
+        const durationMs = end?.kind === 'end' ? end.durationMs : end?.kind === 'start' ? (end.end?.durationMs ?? 0) : 0
+        const info = actor.runInfo(c.seq)
+        const attempt = end?.kind === 'start' ? end.attempt : (started.get(c.seq)?.attempt ?? info?.attempt ?? 0)
+        if (c.status === 'failure' && c.error !== null) {
+          const fields = { executionId: id, task: c.task, seq: c.seq, errorCode: c.error.code ?? null, error: c.error.message.split('\n')[0] }
+          if (c.retryAt !== null) logger.info({ ...fields, retryAt: new Date(c.retryAt).toISOString() }, 'task run failed; retry planned')
+          else logger.info(fields, 'task run failed')
+        }
+        if (listening) {
+          env.emit({
+            type: 'task_finished',
+            executionId: id,
+            task: c.task,
+            taskType: end?.kind === 'start' ? end.taskType : (started.get(c.seq)?.type ?? info?.taskType ?? ''),
+            seq: c.seq,
+            attempt,
+            status: c.status,
+            error: c.error,
+            durationMs,
+            nextTask: c.nextTask,
+            retryAt: c.retryAt,
+            item: c.item,
+            at,
+          })
+        }
+        break
+      }
+      case 'finish': {
+        const s = actor.state
+        const started = write.state.startedAt
+        logger.info(
+          {
+            executionId: id,
+            flowId: actor.identity.flowId,
+            flowVersion: actor.identity.flowVersion,
+            status: c.status,
+            durationMs: started === null ? null : at - started,
+            errorCode: s.error?.code ?? null,
+          },
+          'execution finished',
+        )
+        if (listening) env.emit({ type: 'execution_finished', executionId: id, status: c.status, error: s.error, at })
+        break
+      }
+      default:
+        break
+    }
+  }
+}
+
+function runTask(write: StepWrite, seq: number): string {
+  for (const w of write.runs) if (w.kind === 'start' && w.seq === seq) return w.taskName
+  return ''
+}

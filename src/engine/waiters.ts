@@ -1,0 +1,92 @@
+import { FlowManagerError } from '../core/errors.js'
+import { isTerminal } from '../core/execution-state.js'
+import type { ExecutionDetail, ReadLimits, Store } from '../store/store.js'
+import type { Clock, TimerHandle, Timers } from './timers.js'
+
+/** The bounds of an execution read for whoever waits for its end. */
+export const END_READ: ReadLimits = { maxRuns: 1000, maxDataBytes: 8 * 1024 * 1024 }
+
+/**
+ * Whoever waits for executions to end. An execution that ends here answers its waiters at once;
+ * one that runs elsewhere (or is parked) is read from the store at growing intervals, and a
+ * waiter is woken early whenever something happens to that execution on this node. Closing the
+ * engine ends every wait.
+ */
+export class Waiters {
+  readonly #ended = new Map<string, ((detail: ExecutionDetail) => void)[]>()
+  readonly #nudges = new Map<string, Set<() => void>>()
+  #closed = false
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly timers: Timers,
+    /** True while the execution runs on this node: its end comes here, so the store need not be read. */
+    private readonly isLocal: (id: string) => boolean,
+  ) {}
+
+  /** The execution ended on this node. */
+  ended(id: string, detail: ExecutionDetail): void {
+    for (const resolve of this.#ended.get(id) ?? []) resolve(detail)
+    this.#ended.delete(id)
+    this.nudge(id)
+  }
+
+  /** Something happened to the execution here (it stopped running, it was queued): look again now. */
+  nudge(id: string): void {
+    for (const wake of this.#nudges.get(id) ?? []) wake()
+  }
+
+  close(): void {
+    this.#closed = true
+    for (const wakes of this.#nudges.values()) for (const wake of wakes) wake()
+  }
+
+  async wait(id: string, signal?: AbortSignal): Promise<ExecutionDetail> {
+    let ended: ExecutionDetail | undefined
+    const onEnd = (detail: ExecutionDetail): void => {
+      ended = detail
+    }
+    const list = this.#ended.get(id) ?? []
+    list.push(onEnd)
+    this.#ended.set(id, list)
+    try {
+      for (let delay = 20; ; delay = Math.min(delay * 2, 1000)) {
+        if (ended !== undefined) return ended
+        if (this.#closed) throw new FlowManagerError('SHUTTING_DOWN', 'the engine is shutting down; the execution goes on and can be read later')
+        signal?.throwIfAborted()
+        if (this.isLocal(id)) {
+          await this.#sleep(id, 60_000, signal)
+          continue
+        }
+        const detail = await this.store.getExecution(id, END_READ)
+        if (ended !== undefined) return ended
+        if (detail === undefined) throw new FlowManagerError('EXECUTION_NOT_FOUND', `no execution "${id}"`)
+        if (isTerminal(detail.execution.status)) return detail
+        await this.#sleep(id, delay, signal)
+      }
+    } finally {
+      const remaining = (this.#ended.get(id) ?? []).filter((r) => r !== onEnd)
+      if (remaining.length === 0) this.#ended.delete(id)
+      else this.#ended.set(id, remaining)
+    }
+  }
+
+  #sleep(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: TimerHandle | undefined
+      const wakes = this.#nudges.get(id) ?? new Set<() => void>()
+      const done = (): void => {
+        timer?.cancel()
+        wakes.delete(done)
+        if (wakes.size === 0) this.#nudges.delete(id)
+        signal?.removeEventListener('abort', done)
+        resolve()
+      }
+      wakes.add(done)
+      this.#nudges.set(id, wakes)
+      signal?.addEventListener('abort', done, { once: true })
+      timer = this.timers.at(this.clock.now() + ms, done)
+    })
+  }
+}
