@@ -125,7 +125,8 @@ function finished(t: Transition, thread: Thread, result: TaskResult, data: RunDa
     target = result.status === 'success' ? task.onSuccess : task.onFailure
   } else {
     // The condition reads this run's result: a result the core decided is made visible first.
-    if (data.from !== 'result') t.decide(task.name, data.from === 'value' ? data.view : { status: result.status, data: null, error: error?.message ?? null, bytes: 0 })
+    if (data.from === 'value') t.decide(task.name, data.view, data.bytes)
+    else if (data.from === 'none') t.decide(task.name, { status: result.status, data: null, error: error?.message ?? null })
     const picked = pickRoute(task.route, t.scope())
     if (typeof picked !== 'string') {
       t.finishRun(thread, result.status, error, data, null, null)

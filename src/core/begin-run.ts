@@ -142,7 +142,7 @@ function beginForEach(t: Transition, base: Omit<Thread, 'phase' | 'wakeAt' | 'wa
   const started: Thread = { ...thread, join: { kind: 'items', total: items.length, next: 0, done: 0 } }
   t.put(started)
   if (items.length === 0) {
-    t.settleSuccess(started, { from: 'value', value: [], view: { status: 'success', data: [], error: null, bytes: 2 } })
+    t.settleSuccess(started, { from: 'value', value: [], view: { status: 'success', data: [], error: null }, bytes: 2 })
     return
   }
   t.freshItems.set(started.seq, items)

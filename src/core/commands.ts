@@ -17,6 +17,8 @@ export interface FanoutView {
  */
 export interface StepScope extends ExpressionScope {
   readonly fanouts?: ReadonlyMap<number, FanoutView>
+  /** Bytes of each task's latest data as JSON: composed results (a group's) are bounded with them. */
+  readonly sizes?: ReadonlyMap<string, number>
 }
 
 /** Something that happened to an execution. `at` is the shell's clock (epoch ms): the core reads none. */
@@ -54,7 +56,7 @@ export type RunData =
   /** The data of the run_finished event's result (the shell has it serialized already). */
   | { readonly from: 'result' }
   /** A value the core composed (a group's or a for_each's), with the bytes of its JSON. */
-  | { readonly from: 'value'; readonly value: unknown; readonly view: ResultView }
+  | { readonly from: 'value'; readonly value: unknown; readonly view: ResultView; readonly bytes: number }
 
 export interface StartRun {
   readonly type: 'start_run'

@@ -38,8 +38,6 @@ export interface ResultView {
   readonly status: 'success' | 'failure'
   readonly data: unknown
   readonly error: string | null
-  /** Bytes of the data's JSON, when the engine knows them (it bounds composed results with them). */
-  readonly bytes?: number
 }
 
 /** What an expression can read: the execution input and the results of the tasks that ran. */

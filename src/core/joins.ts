@@ -53,7 +53,7 @@ function joined(t: Transition, group: Thread, status: 'success' | 'failure', mes
     if (outcome.status === 'cancelled') continue
     const result = t.result(outcome.last)
     Object.defineProperty(value, outcome.first, { value: result?.data ?? null, enumerable: true, writable: true, configurable: true })
-    bytes += (result?.bytes ?? 4) + outcome.first.length + 4
+    bytes += t.size(outcome.last) + outcome.first.length + 4
   }
   t.put(group)
   settleJoined(t, group, status, message, 'BRANCH_FAILED', value, bytes)
@@ -91,10 +91,10 @@ function settleJoined(t: Transition, thread: Thread, status: 'success' | 'failur
     bytes = 0
   }
   const error = status === 'failure' ? { message, code, retryable: false } : null
-  const view = { status, data: value, error: error?.message ?? null, bytes }
+  const view = { status, data: value, error: error?.message ?? null }
   t.pending.push({
     thread: thread.id,
     result: error === null ? { status: 'success', data: value } : { status: 'failure', error },
-    data: { from: 'value', value, view },
+    data: { from: 'value', value, view, bytes },
   })
 }

@@ -22,12 +22,13 @@ interface Fanout extends FanoutView {
  */
 export class ScopeKeeper {
   readonly results: Record<string, ResultView> = Object.create(null) as Record<string, ResultView>
+  readonly sizes = new Map<string, number>()
   readonly fanouts = new Map<number, Fanout>()
   readonly open = new Map<number, OpenRun>()
   #scope: StepScope
 
   constructor(input: unknown) {
-    this.#scope = { input, results: this.results, fanouts: this.fanouts }
+    this.#scope = { input, results: this.results, fanouts: this.fanouts, sizes: this.sizes }
   }
 
   get input(): unknown {
@@ -40,23 +41,24 @@ export class ScopeKeeper {
   }
 
   setInput(input: unknown): void {
-    this.#scope = { input, results: this.results, fanouts: this.fanouts }
+    this.#scope = { input, results: this.results, fanouts: this.fanouts, sizes: this.sizes }
   }
 
   /**
    * Puts the result of run `seq` where the core will read it; false when the run is not open
    * (the core closed it already: its late result is not looked at).
    */
-  beforeFinish(seq: number, view: ResultView): boolean {
+  beforeFinish(seq: number, view: ResultView, bytes: number): boolean {
     const run = this.open.get(seq)
     if (run === undefined) return false
     if (run.item === null) {
       this.results[run.task] = view
+      this.sizes.set(run.task, bytes)
     } else if (view.status === 'success' && run.parentSeq !== null) {
       const fanout = this.fanouts.get(run.parentSeq)
       if (fanout !== undefined) {
         fanout.data[run.item] = view.data
-        fanout.bytes += view.bytes ?? 0
+        fanout.bytes += bytes
       }
     }
     return true
@@ -72,8 +74,13 @@ export class ScopeKeeper {
         this.open.delete(c.seq)
         this.fanouts.delete(c.seq)
         if (c.item) continue
-        if (c.data.from === 'value') this.results[c.task] = c.data.view
-        else if (c.data.from === 'none') this.results[c.task] = { status: c.status, data: null, error: c.error?.message ?? null, bytes: 0 }
+        if (c.data.from === 'value') {
+          this.results[c.task] = c.data.view
+          this.sizes.set(c.task, c.data.bytes)
+        } else if (c.data.from === 'none') {
+          this.results[c.task] = { status: c.status, data: null, error: c.error?.message ?? null }
+          this.sizes.set(c.task, 0)
+        }
       } else if (c.type === 'interrupt_run') {
         this.open.delete(c.seq)
       }

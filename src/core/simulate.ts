@@ -63,8 +63,8 @@ export function simulate(plan: FlowPlan, options: SimulationOptions = {}): Simul
     }
     if (!keeper.open.has(run.seq)) continue
     const result = resultOf(run.task.name, outcomes, data)
-    const view = { status: result.status, data: result.data ?? null, error: result.status === 'failure' ? result.error.message : null, bytes: 0 }
-    keeper.beforeFinish(run.seq, view)
+    const view = { status: result.status, data: result.data ?? null, error: result.status === 'failure' ? result.error.message : null }
+    keeper.beforeFinish(run.seq, view, 0)
     apply({ type: 'run_finished', at, seq: run.seq, result, scope: keeper.scope() })
   }
   const s = decision.state

@@ -34,6 +34,7 @@ export class Transition {
   /** Lists of for_each tasks evaluated within this decision, by their run's seq (the shell learns them from start_run). */
   readonly freshItems = new Map<number, readonly unknown[]>()
   #decided: Map<string, ResultView> | undefined
+  readonly #sizes = new Map<string, number>()
   #merged: StepScope | undefined
 
   constructor(
@@ -113,8 +114,14 @@ export class Transition {
     return this.#decided?.get(task) ?? this.base.results[task]
   }
 
+  /** Bytes of a task's latest data as JSON, as far as this decision knows. */
+  size(task: string): number {
+    return this.#sizes.get(task) ?? this.base.sizes?.get(task) ?? 4
+  }
+
   /** Records a result the core decided, so that later expressions in this decision see it. */
-  decide(task: string, view: ResultView): void {
+  decide(task: string, view: ResultView, bytes = 0): void {
+    this.#sizes.set(task, bytes)
     this.#decided ??= new Map()
     this.#decided.set(task, view)
     this.#merged = undefined
@@ -124,7 +131,8 @@ export class Transition {
   finishRun(thread: Thread, status: 'success' | 'failure', error: TaskFailure | null, data: RunData, nextTask: string | null, retryAt: number | null): void {
     this.commands.push({ type: 'finish_run', seq: thread.seq, task: thread.task, status, error, data, nextTask, retryAt, item: thread.item !== null })
     if (data.from !== 'result' && thread.item === null) {
-      this.decide(thread.task, data.from === 'value' ? data.view : { status, data: null, error: error?.message ?? null, bytes: 0 })
+      if (data.from === 'value') this.decide(thread.task, data.view, data.bytes)
+      else this.decide(thread.task, { status, data: null, error: error?.message ?? null })
     }
   }
 

@@ -178,7 +178,8 @@ export function createActors(deps: ActorsDeps): Actors {
     })
     const keeper = actor.keeper
     for (const run of snapshot.latest) {
-      keeper.results[run.taskName] = { status: run.status as 'success' | 'failure', data: run.data, error: run.error?.message ?? null, bytes: bytesOf(run) }
+      keeper.results[run.taskName] = { status: run.status as 'success' | 'failure', data: run.data, error: run.error?.message ?? null }
+      keeper.sizes.set(run.taskName, bytesOf(run))
     }
     for (const f of snapshot.fanouts) keeper.restoreFanout(f.seq, f.items, f.ended.map((r) => ({ item: r.itemIndex ?? 0, data: r.data, bytes: bytesOf(r) })))
     for (const run of snapshot.open) {

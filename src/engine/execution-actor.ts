@@ -314,7 +314,7 @@ export class ExecutionActor {
   #before(seq: number, result: TaskResult, dataJson: string | undefined): boolean {
     const data = dataJson === undefined ? null : freeze(JSON.parse(dataJson))
     const error = result.status === 'failure' ? result.error.message : null
-    return this.#keeper.beforeFinish(seq, { status: result.status, data, error, bytes: dataJson?.length ?? 0 })
+    return this.#keeper.beforeFinish(seq, { status: result.status, data, error }, dataJson?.length ?? 0)
   }
 
   async #write(step: StepWrite): Promise<boolean> {

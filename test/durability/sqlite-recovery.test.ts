@@ -88,13 +88,13 @@ describe('crash recovery on SQLite', () => {
       // fetch ran once, before the crash; hold was cut off, recorded as interrupted, then ran again.
       expect(runsOf(execution)).toEqual(['fetch:success:1', 'hold:interrupted:1', 'hold:success:2', 'store:success:1'])
     }
-    // The event log tells the story: interrupted, resumed, then the re-run.
+    // The event log tells the story: taken over, the cut-off run recorded as interrupted, then the re-run.
     const store = await openSqliteStore({ path: db.slice('sqlite:'.length) })
     const types = (await store.listEvents(ids[0] as string, 0, 100)).map((e) => e.type)
     await store.close()
-    expect(types.slice(types.indexOf('task_interrupted'))).toEqual([
-      'task_interrupted',
+    expect(types.slice(types.indexOf('execution_resumed'))).toEqual([
       'execution_resumed',
+      'task_interrupted',
       'task_started',
       'task_finished',
       'routed',

@@ -37,7 +37,7 @@ afterEach(async () => {
 async function waitingExecution(engine: ReturnType<typeof createEngine>): Promise<string> {
   const waiting = new Promise<string>((resolve) => {
     const stop = engine.subscribe((notice) => {
-      if (notice.type === 'logged' && notice.events.some((e) => e.type === 'task_finished' && (e.data as { retry_in_ms?: number }).retry_in_ms === MINUTE)) {
+      if (notice.type === 'logged' && notice.events.some((e) => e.type === 'task_finished' && Date.parse((e.data as { retry_at?: string }).retry_at ?? '') === e.at + MINUTE)) {
         stop()
         resolve(notice.executionId)
       }
@@ -55,6 +55,8 @@ describe('a retry waiting out its backoff', () => {
     expect(other.execution.status).toBe('completed')
     const stored = await store.getExecution(id)
     expect(stored?.execution).toMatchObject({ status: 'running', currentTask: 'call', leaseOwner: null })
+    expect(stored?.runs[0]).toMatchObject({ status: 'failure', attempt: 1 })
+    expect(stored?.runs[0]?.retryAt).toBe(stored?.execution.wakeAt)
     await engine.close({ graceMs: 0 })
   })
 

@@ -4,7 +4,8 @@ import { toExecutionView } from '../../src/engine/execution-view.js'
 import { createMemoryStore } from '../../src/store/memory/memory-store.js'
 import { builtinTasks } from '../../src/tasks/builtin-tasks.js'
 import { createTaskRegistry, defineTask, NonRetryableError, type TaskContext } from '../../src/tasks/define-task.js'
-import { fakeClock, sequentialIds } from '../fixtures/engine.js'
+import { sequentialIds } from '../fixtures/engine.js'
+import { fakeTime, type FakeTime } from '../fixtures/fake-time.js'
 
 /** What the tasks below saw, by task name: input and attempt of each run. */
 const seen: { task: string; input: unknown; attempt: number; key: string }[] = []
@@ -45,17 +46,26 @@ const tasks = [
   }),
 ]
 
-const waits: number[] = []
 let engine: Engine
+let time: FakeTime
 
+/** An engine on fake time: backoffs, timeouts and deadlines happen when the test moves the clock. */
 function makeEngine(): Engine {
-  const e = createEngine({ store: createMemoryStore(), tasks: createTaskRegistry(tasks), clock: fakeClock(), newId: sequentialIds(), flowCacheMs: 0 })
-  return e
+  time = fakeTime()
+  return createEngine({ store: createMemoryStore(), tasks: createTaskRegistry(tasks), clock: time.clock, timers: time.timers, newId: sequentialIds(), flowCacheMs: 0 })
+}
+
+/** Each failed attempt's planned wait before the next, from the log: retry_at minus the time it was decided. */
+async function plannedWaits(executionId: string): Promise<(number | undefined)[]> {
+  const events = await engine.reads.events(executionId, 0, 1000)
+  return events.filter((e) => e.type === 'task_finished').map((e) => {
+    const retryAt = (e.data as { retry_at?: string }).retry_at
+    return retryAt === undefined ? undefined : Date.parse(retryAt) - e.at
+  })
 }
 
 afterEach(async () => {
   seen.length = 0
-  waits.length = 0
   failTimes.clear()
   await engine.close({ graceMs: 0 })
 })
@@ -82,9 +92,7 @@ describe('retries', () => {
     // One step: the retries share the task's idempotency key and do not use up max_steps.
     expect(new Set(seen.map((s) => s.key)).size).toBe(1)
     expect(detail.execution.steps).toBe(1)
-    const events = await engine.store.listEvents(detail.execution.id, 0, 1000)
-    const finished = events.filter((e) => e.type === 'task_finished').map((e) => (e.data as { retry_in_ms?: number }).retry_in_ms)
-    expect(finished).toEqual([0, 0, undefined])
+    expect(await plannedWaits(detail.execution.id)).toEqual([0, 0, undefined])
     expect(toExecutionView(detail).executed_tasks).toEqual(['a', 'a', 'a'])
   })
 
@@ -95,13 +103,17 @@ describe('retries', () => {
     expect(detail.runs.map((r) => r.attempt)).toEqual([1, 2])
   })
 
-  it('waits the backoff before the next attempt through waitBeforeAttempt, and records it as retry_in_ms', async () => {
+  it('waits the backoff before the next attempt, recording when it is due as retry_at', async () => {
     engine = makeEngine()
-    const detail = await engine.run({ flow: flow([{ name: 'a', type: 'flaky', input: { fail_times: 2 }, retry: { max_attempts: 3, backoff_ms: 2, backoff_factor: 2 } }]) })
+    const started = await engine.start({ flow: flow([{ name: 'a', type: 'flaky', input: { fail_times: 2 }, retry: { max_attempts: 3, backoff_ms: 2000, backoff_factor: 2 } }]) })
+    await time.advance(1999)
+    // The first attempt failed; the second is planned and not yet run.
+    expect(seen.map((s) => s.attempt)).toEqual([1])
+    const view = toExecutionView((await engine.reads.execution(started.executionId))!)
+    expect(view.task_results[0]).toMatchObject({ status: 'failure', retry_at: new Date(time.clock.now() + 1).toISOString() })
+    const detail = await time.drive(started.done)
     expect(detail.execution.status).toBe('completed')
-    const events = await engine.store.listEvents(detail.execution.id, 0, 1000)
-    const planned = events.filter((e) => e.type === 'task_finished').map((e) => (e.data as { retry_in_ms?: number }).retry_in_ms)
-    expect(planned).toEqual([2, 4, undefined])
+    expect(await plannedWaits(detail.execution.id)).toEqual([2000, 4000, undefined])
   })
 
   it('does not retry a NonRetryableError', async () => {
@@ -122,12 +134,12 @@ describe('retries', () => {
 describe('timeouts', () => {
   it('fails an attempt with TASK_TIMEOUT when the task ignores its signal, and moves on', async () => {
     engine = makeEngine()
-    const detail = await engine.run({
+    const detail = await time.drive(engine.run({
       flow: flow(
         [{ name: 'stuck', type: 'deaf', timeout_ms: 5 }, { name: 'after', type: 'noop' }],
         [{ name: 'c', source_task: 'stuck', outcome: 'success', target_task_success: 'end', target_task_failure: 'after' }],
       ),
-    })
+    }))
     expect(detail.execution.status).toBe('completed')
     expect(detail.runs.map((r) => [r.taskName, r.status, r.error?.code ?? null])).toEqual([
       ['stuck', 'failure', 'TASK_TIMEOUT'],
@@ -137,7 +149,7 @@ describe('timeouts', () => {
 
   it('retries a timed-out attempt', async () => {
     engine = makeEngine()
-    const detail = await engine.run({ flow: flow([{ name: 'stuck', type: 'deaf', timeout_ms: 2, retry: { max_attempts: 2, backoff_ms: 0 } }]) })
+    const detail = await time.drive(engine.run({ flow: flow([{ name: 'stuck', type: 'deaf', timeout_ms: 2, retry: { max_attempts: 2, backoff_ms: 0 } }]) }))
     expect(detail.runs.map((r) => [r.attempt, r.error?.code])).toEqual([
       [1, 'TASK_TIMEOUT'],
       [2, 'TASK_TIMEOUT'],
@@ -146,7 +158,7 @@ describe('timeouts', () => {
 
   it("fails the execution with EXECUTION_TIMEOUT when the flow's timeout passes, cancelling the running task", async () => {
     engine = makeEngine()
-    const detail = await engine.run({ flow: flow([{ name: 'stuck', type: 'deaf' }], [], { timeout_ms: 5 }) })
+    const detail = await time.drive(engine.run({ flow: flow([{ name: 'stuck', type: 'deaf' }], [], { timeout_ms: 5 }) }))
     expect(detail.execution).toMatchObject({ status: 'failed', error: { code: 'EXECUTION_TIMEOUT' } })
     expect(detail.runs[0]).toMatchObject({ status: 'failure', error: { code: 'EXECUTION_TIMEOUT' } })
   })
