@@ -13,8 +13,14 @@ export interface TaskTypeLookup {
 }
 
 export interface ParseFlowOptions {
-  /** When given, a task whose type is not registered is an error. */
+  /** When given, a task whose type is not registered is an error (or a warning, see below). */
   readonly taskTypes?: TaskTypeLookup
+  /**
+   * What a task type missing from `taskTypes` is. Default `error`. With `warning` the flow is
+   * accepted and that task fails when it runs (TASK_TYPE_NOT_REGISTERED), as the services the
+   * seed-compatible routes stand in for behaved.
+   */
+  readonly unregisteredTypes?: 'error' | 'warning'
 }
 
 export type ParseFlowResult =
@@ -63,10 +69,11 @@ export function parseFlow(json: unknown, options: ParseFlowOptions = {}): ParseF
   if (!parsed.success) {
     for (const issue of parsed.error.issues) errors.push(...fromZodIssue(issue, doc, base))
   }
-  const expressions = checkReferences(doc as Raw, base, options, errors)
-  if (errors.length > 0 || !parsed.success) return { ok: false, errors, warnings: [] }
+  const typeWarnings: Issue[] = []
+  const expressions = checkReferences(doc as Raw, base, options, errors, options.unregisteredTypes === 'warning' ? typeWarnings : errors)
+  if (errors.length > 0 || !parsed.success) return { ok: false, errors, warnings: typeWarnings }
   const flow = keepInputKeys(parsed.data, doc as Raw)
-  return { ok: true, flow, warnings: analyseGraph(flow, base, expressions) }
+  return { ok: true, flow, warnings: [...typeWarnings, ...analyseGraph(flow, base, expressions)] }
 }
 
 /**
@@ -171,7 +178,7 @@ function article(expected: string): string {
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined)
 
 /** Cross-references between names: checked on whatever parts of the document are well-formed. */
-function checkReferences(doc: Raw, base: readonly (string | number)[], options: ParseFlowOptions, errors: Issue[]): FoundExpression[] {
+function checkReferences(doc: Raw, base: readonly (string | number)[], options: ParseFlowOptions, errors: Issue[], typeIssues: Issue[]): FoundExpression[] {
   const at = (...rel: (string | number)[]): string => pointer([...base, ...rel])
   const tasks = Array.isArray(doc.tasks) ? (doc.tasks as unknown[]) : []
   const conditions = Array.isArray(doc.conditions) ? (doc.conditions as unknown[]) : []
@@ -199,10 +206,11 @@ function checkReferences(doc: Raw, base: readonly (string | number)[], options: 
     if (types !== undefined && type !== undefined && !types.has(type)) {
       const field = task.type === undefined ? 'name' : 'type'
       const hint = closest(type, types.names())
-      errors.push({
+      const consequence = typeIssues === errors ? '' : '; the task fails with TASK_TYPE_NOT_REGISTERED when it runs'
+      typeIssues.push({
         code: 'UNKNOWN_TASK_TYPE',
         path: at('tasks', i, field),
-        message: `task "${name}" needs task type "${type}", which is not registered${hint === undefined ? '' : ` (did you mean "${hint}"?)`}; registered: ${knownList([...types.names()].sort())}`,
+        message: `task "${name}" needs task type "${type}", which is not registered${hint === undefined ? '' : ` (did you mean "${hint}"?)`}${consequence}; registered: ${knownList([...types.names()].sort())}`,
       })
     }
   })

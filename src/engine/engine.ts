@@ -48,8 +48,12 @@ export interface EngineOptions {
   readonly pollMs?: number
 }
 
-/** Which flow to run: an inline definition (validated first) or a registered flow id. */
-export type FlowSource = { readonly flow: unknown } | { readonly flowId: string; readonly version?: number }
+/**
+ * Which flow to run: an inline definition (validated first) or a registered flow id. With
+ * `allowUnregisteredTypes`, an inline flow whose task types are not all registered is accepted and
+ * those tasks fail when they run (TASK_TYPE_NOT_REGISTERED); the seed-compatible routes use it.
+ */
+export type FlowSource = { readonly flow: unknown; readonly allowUnregisteredTypes?: boolean } | { readonly flowId: string; readonly version?: number }
 
 export interface StartOptions {
   /** The execution input; any JSON value. Default `{}`. */
@@ -72,8 +76,11 @@ export interface Engine {
   readonly nodeId: string
   /** Validates a flow document against the schema and this engine's task types. */
   validate(json: unknown): ParseFlowResult
-  /** Registers a flow definition as the next version of its id. Throws FLOW_INVALID with the issues. */
-  registerFlow(json: unknown): Promise<FlowRecord>
+  /**
+   * Registers a flow definition as the next version of its id. Throws FLOW_INVALID with the issues.
+   * `allowUnregisteredTypes` as in FlowSource.
+   */
+  registerFlow(json: unknown, options?: { allowUnregisteredTypes?: boolean }): Promise<FlowRecord>
   /** Starts an execution; resolves once it is recorded (running here, or queued), while it goes on. */
   start(source: FlowSource, options?: StartOptions): Promise<Started>
   /** Starts an execution and waits for its end. */
@@ -143,8 +150,8 @@ export function createEngine(options: EngineOptions): Engine {
 
   const validate = (json: unknown): ParseFlowResult => parseFlow(json, { taskTypes: tasks })
 
-  const accept = (json: unknown): Flow => {
-    const parsed = validate(json)
+  const accept = (json: unknown, allowUnregisteredTypes = false): Flow => {
+    const parsed = allowUnregisteredTypes ? parseFlow(json, { taskTypes: tasks, unregisteredTypes: 'warning' }) : validate(json)
     if (!parsed.ok) {
       const first = parsed.errors[0]
       const more = parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : ''
@@ -181,7 +188,7 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   const resolveSource = async (source: FlowSource): Promise<{ plan: FlowPlan; hash: string; version: number | null }> => {
-    if ('flow' in source) return { ...(await planFor(accept(source.flow))), version: null }
+    if ('flow' in source) return { ...(await planFor(accept(source.flow, source.allowUnregisteredTypes))), version: null }
     const record = source.version === undefined ? await latestFlow(source.flowId) : await store.getFlow(source.flowId, source.version)
     if (record === undefined) {
       const which = source.version === undefined ? '' : ` version ${source.version}`
@@ -253,8 +260,8 @@ export function createEngine(options: EngineOptions): Engine {
     tasks,
     nodeId,
     validate,
-    async registerFlow(json) {
-      const flow = accept(json)
+    async registerFlow(json, registerOptions = {}) {
+      const flow = accept(json, registerOptions.allowUnregisteredTypes)
       const record = await store.registerFlow(hashOf(flow), flow, clock.now())
       if (flowCacheMs > 0) latest.set(record.id, { record, until: clock.monotonic() + flowCacheMs })
       return record
