@@ -118,6 +118,18 @@ describe('the flow registry service', () => {
     expect(missing.json()).toEqual({ detail: [{ type: 'missing', loc: ['body', 'flow_id'], msg: expect.stringContaining('Field required') }] })
   })
 
+  it('accepts a task name no type has where the canonical API still refuses it at validation', async () => {
+    const flow = { ...SEED, id: 'unknown-task', start_task: 'taskX', tasks: [{ name: 'taskX' }], conditions: [] }
+    expect((await post('/flows', { flow_data: { flow } })).statusCode).toBe(201)
+    expect((await post('/run-flow', { flow })).json()).toMatchObject({ status: 'failed', execution_log: [{ task_name: 'taskX', success: false }] })
+    const validated = (await post('/flow/validate', { flow })).json()
+    expect(validated).toMatchObject({ valid: true, warnings: [expect.objectContaining({ code: 'UNKNOWN_TASK_TYPE', path: '/flow/tasks/0/name' })] })
+    const canonical = await post('/api/v1/executions', { flow })
+    expect(canonical.statusCode).toBe(422)
+    expect(canonical.json().errors).toEqual([expect.objectContaining({ code: 'UNKNOWN_TASK_TYPE' })])
+    expect((await post('/api/v1/flows', { ...flow, id: 'unknown-task-2' })).statusCode).toBe(422)
+  })
+
   it('never changes the canonical representation of an execution it started', async () => {
     const body = (await post('/flows/execute', { flow_id: 'registry-flow', context: {} })).json()
     const canonical = (await t.app.inject({ url: `/api/v1/executions/${body.execution_id}` })).json()
