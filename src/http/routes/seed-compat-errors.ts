@@ -4,11 +4,12 @@ import { sendProblem, toProblem } from '../error-handler.js'
 import type { ProblemCode } from '../problem.js'
 
 /**
- * What each original service answered when something went wrong (SPEC Appendix B), one table per
- * service. A table maps each situation to a status and a body builder; the body is the shape that
- * service's clients read. Where the original answered 500 (a failed run, an unknown task, a bug
- * of its own), the table holds the nearest 4xx instead, and a failed run is a 200 with the run.
- * Anything outside these situations (shutting down, the database away) keeps its problem+json.
+ * What each original service answered when something went wrong, one table per service (the
+ * README's "Clients of the original services" lists them). A table maps each situation to a status
+ * and a body, in the shape that service's clients read. Where the original answered 500 (a failed
+ * run, an unknown task, a bug of its own), the table holds the nearest 4xx instead, and a failed
+ * run is a 200 with the run. Anything outside these situations (shutting down, the database away)
+ * keeps its problem+json.
  */
 
 /** The situations a seed-compatible route can meet, whatever error raised them. */

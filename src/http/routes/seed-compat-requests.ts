@@ -4,8 +4,9 @@ import { END, type Flow } from '../../core/flow-schema.js'
 import { pointer } from '../../core/json-pointer.js'
 
 /**
- * Reading the requests of the original services (SPEC §4, Appendix A): where their flow and input
- * are, the defaults some of them filled in, and the one rule one of them added (no cycles).
+ * Reading the requests of the original services (the README's "Clients of the original services"):
+ * where their flow and input are, the defaults some of them filled in, and the one rule one of
+ * them added (no cycles).
  */
 
 type Raw = Record<string, unknown>

@@ -1,8 +1,9 @@
 import type { ExecutionDetail, TaskRunRecord } from '../../store/store.js'
 
 /**
- * The answer shapes the original Python services' clients read (SPEC Appendix A). Pure functions
- * of a recorded execution; the canonical representation is never touched.
+ * The answer shapes the original Python services' clients read (the README's "Clients of the
+ * original services"). Pure functions of a recorded execution; the canonical representation is
+ * never touched.
  */
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())

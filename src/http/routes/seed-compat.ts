@@ -11,11 +11,11 @@ import { findCycle, flowDocumentOf, inputOf, isObject, rooted, withConditionDefa
 import { apiV1ExecuteAnswer, executionState, flowExecuteAnswer, flowRunAnswer, flowsExecuteAnswer, runFlowAnswer } from './seed-compat-shapes.js'
 
 /**
- * Routes for clients written against the original Python services (SPEC §4, Appendices A and B).
- * They accept those request shapes, run through the same engine, and answer in the old shapes,
- * errors included: each route answers errors from the table of the service it stands in for.
- * Like those services, they accept task names that no task type has, and that task fails when it
- * runs (TASK_TYPE_NOT_REGISTERED). The canonical API is untouched by any of this.
+ * Routes for clients written against the original Python services (the README's "Clients of the
+ * original services"). They accept those request shapes, run through the same engine, and answer
+ * in the old shapes, errors included: each route answers errors from the table of the service it
+ * stands in for. Like those services, they accept task names that no task type has, and that task
+ * fails when it runs (TASK_TYPE_NOT_REGISTERED). The canonical API is untouched by any of this.
  */
 
 export interface SeedCompatDeps {
@@ -108,7 +108,7 @@ export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): vo
     const { doc, base } = flowDocumentOf(body)
     const parsed = parseFlow(doc, { taskTypes: engine.tasks, unregisteredTypes: 'warning' })
     if (!parsed.ok) throw invalidFlow(rooted(base, parsed.errors))
-    // This service refused loops (SPEC Appendix B); the flow's own path, whether enveloped or not.
+    // This service refused loops; the flow's own path, whether enveloped or not.
     const cycle = findCycle(parsed.flow)
     const flowBase = isObject(doc) && Object.hasOwn(doc, 'flow') ? `${base}/flow` : base
     if (cycle !== undefined) throw invalidFlow(rooted(flowBase, [cycle]))
@@ -117,7 +117,7 @@ export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): vo
   })
   r.get('/flows/:id', options(REGISTRY_ERRORS, { params: IdParams }), async (request) => {
     const { id } = request.params
-    // A flow definition id first, then an execution id (SPEC §4).
+    // A flow definition id first, then an execution id, since two services shared the path.
     const flow = await engine.store.getFlow(id)
     if (flow !== undefined) return flow.flow
     const detail = await load(id, `Flow not found: no flow or flow run "${id}"`)
