@@ -1,5 +1,5 @@
 import type { Flow } from '../core/flow-schema.js'
-import type { ExecutionDetail, ExecutionEventRecord, ExecutionFilter, ExecutionRecord, Page, Store, TaskRunRecord } from '../store/store.js'
+import type { ExecutionDetail, ExecutionEventRecord, ExecutionFilter, ExecutionRecord, FlowRecord, Page, Store, TaskRunRecord } from '../store/store.js'
 
 /** What one read of an execution carries at most (a larger execution is paged through its task runs). */
 export const REPRESENTATION_LIMITS = { maxRuns: 1000, maxDataBytes: 8 * 1024 * 1024 } as const
@@ -24,6 +24,10 @@ export interface ReadModel {
   /** Sub-flow executions a parent started. */
   children(id: string, limit: number): Promise<Page<ExecutionRecord>>
   countQueued(): Promise<number>
+  /** A registered flow: its latest version, or the one asked for. */
+  flow(id: string, version?: number): Promise<FlowRecord | undefined>
+  /** Registered flows by id, each at its latest version. */
+  flows(limit: number, cursor?: string): Promise<Page<FlowRecord>>
 }
 
 export function createReadModel(store: Store): ReadModel {
@@ -37,5 +41,7 @@ export function createReadModel(store: Store): ReadModel {
     definition: (execution) => store.getDefinition(execution.definitionHash),
     children: (id, limit) => store.listExecutions({ parentExecutionId: id, limit }),
     countQueued: () => store.countQueued(),
+    flow: (id, version) => store.getFlow(id, version),
+    flows: (limit, cursor) => store.listFlows(limit, cursor),
   }
 }

@@ -27,9 +27,10 @@ export function parseApiKeys(value: string | undefined): string[] {
     .filter((key) => key.length > 0)
 }
 
-/** The paths that stay open when keys are set (SPEC §5); everything else needs a key. */
+/** The paths that stay open when keys are set; everything else needs a key. */
 export function isPublicPath(url: string, options: Pick<AuthOptions, 'metricsPublic' | 'docsPrefix'>): boolean {
-  if (url === '/health' || url === '/ready' || url === '/openapi.json' || url === '/') return true
+  // /api/v1/health is /health under the path one of the original services served it on.
+  if (url === '/health' || url === '/api/v1/health' || url === '/ready' || url === '/openapi.json' || url === '/') return true
   if (url === '/metrics') return options.metricsPublic
   if (url === options.docsPrefix || url.startsWith(`${options.docsPrefix}/`)) return true
   return url === '/ui' || url.startsWith('/ui/')
@@ -37,8 +38,18 @@ export function isPublicPath(url: string, options: Pick<AuthOptions, 'metricsPub
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
 
+/** The keys a request presents: `Authorization: Bearer KEY`, and `X-API-Key: KEY` as one of the original services' clients send it. */
+function presentedKeys(headers: { authorization?: string | undefined; 'x-api-key'?: string | string[] | undefined }): string[] {
+  const keys: string[] = []
+  const bearer = typeof headers.authorization === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization)?.[1] : undefined
+  if (bearer !== undefined) keys.push(bearer)
+  const apiKey = headers['x-api-key']
+  if (typeof apiKey === 'string' && apiKey.trim().length > 0) keys.push(apiKey.trim())
+  return keys
+}
+
 /**
- * Bearer-key auth. Each route's openness is decided once, when it is added (onRoute), from its
+ * API-key auth. Each route's openness is decided once, when it is added (onRoute), from its
  * path; a request is then checked against that flag, so a route added later is closed unless its
  * path is in the public list. Keys are compared as SHA-256 digests with timingSafeEqual, and every
  * key is compared, so neither the length nor the position of a match shows in the timing.
@@ -51,15 +62,17 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   const keys = options.apiKeys.map(digest)
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public === true) return
-    const header = request.headers.authorization
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
-    if (match?.[1] !== undefined) {
-      const given = digest(match[1])
-      let ok = false
+    let ok = false
+    for (const presented of presentedKeys(request.headers)) {
+      const given = digest(presented)
       for (const key of keys) ok = timingSafeEqual(given, key) || ok
-      if (ok) return
     }
+    if (ok) return
+    const sent = request.headers.authorization !== undefined || request.headers['x-api-key'] !== undefined
     reply.header('www-authenticate', 'Bearer realm="flow-manager"')
-    return sendProblem(reply, problem('UNAUTHORIZED', header === undefined ? 'send "Authorization: Bearer <key>"; this server requires an API key' : 'the API key is not one this server accepts'))
+    return sendProblem(
+      reply,
+      problem('UNAUTHORIZED', sent ? 'the API key is not one this server accepts' : 'send "Authorization: Bearer <key>" (or "X-API-Key: <key>"); this server requires an API key'),
+    )
   })
 }

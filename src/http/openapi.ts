@@ -27,8 +27,13 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
         { name: 'operations', description: 'Health, readiness and metrics' },
         { name: 'seed-compatible', description: 'Routes of the original services, kept for their clients' },
       ],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A key from FLOW_MANAGER_API_KEYS' } } },
-      ...(options.apiKeys ? { security: [{ bearer: [] }] } : {}),
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'A key from FLOW_MANAGER_API_KEYS' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The same keys, in the header some clients of the original services send' },
+        },
+      },
+      ...(options.apiKeys ? { security: [{ bearer: [] }, { apiKey: [] }] } : {}),
     },
     transform: jsonSchemaTransform,
   })

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { defineTask, type TaskContext } from './define-task.js'
+import { defineTask, NonRetryableError, type TaskContext } from './define-task.js'
 
 /** Input the sample tasks understand: which tasks to fail, and a random failure rate. */
 const SampleInput = z.looseObject({
@@ -22,10 +22,19 @@ function failureRequested(input: SampleInput, context: TaskContext): string | un
   return undefined
 }
 
-function recordsOf(data: unknown): SampleRecord[] {
-  if (typeof data !== 'object' || data === null) return []
-  const records = (data as { records?: unknown }).records
-  return Array.isArray(records) ? (records as SampleRecord[]) : []
+/**
+ * The records an upstream task left in this execution. Like the samples of the original services,
+ * a task without its upstream data fails rather than working on nothing: a flow that starts at
+ * task2, or reaches it after task1 failed, is a flow that does not do what it says.
+ */
+function upstreamRecords(context: TaskContext, upstream: string): SampleRecord[] {
+  const result = context.results[upstream]
+  const records: unknown = result?.status === 'success' && typeof result.data === 'object' && result.data !== null ? (result.data as { records?: unknown }).records : undefined
+  if (Array.isArray(records)) return records as SampleRecord[]
+  const why = result === undefined ? `${upstream} has not run in this execution` : result.status === 'failure' ? `${upstream} failed in this execution` : `${upstream}'s result has no "records"`
+  throw new NonRetryableError(
+    `no data from ${upstream}: ${context.taskName} works on the records in ${upstream}'s result, and ${why}; route to ${context.taskName} after ${upstream} succeeds`,
+  )
 }
 
 export const task1 = defineTask({
@@ -42,24 +51,24 @@ export const task1 = defineTask({
 
 export const task2 = defineTask({
   name: 'task2',
-  description: "Sample: processes the records it finds in task1's result.",
+  description: "Sample: processes the records in task1's result; fails when task1 has not succeeded in this execution.",
   input: SampleInput,
   run: (input, context) => {
     const failure = failureRequested(input, context)
     if (failure !== undefined) return { status: 'failure', error: failure }
-    const records = recordsOf(context.results.task1?.data).map((r) => ({ ...r, value: r.value.toUpperCase(), processed: true }))
+    const records = upstreamRecords(context, 'task1').map((r) => ({ ...r, value: r.value.toUpperCase(), processed: true }))
     return { records, count: records.length }
   },
 })
 
 export const task3 = defineTask({
   name: 'task3',
-  description: "Sample: stores the records processed by task2.",
+  description: "Sample: stores the records processed by task2; fails when task2 has not succeeded in this execution.",
   input: SampleInput,
   run: (input, context) => {
     const failure = failureRequested(input, context)
     if (failure !== undefined) return { status: 'failure', error: failure }
-    const stored = recordsOf(context.results.task2?.data).map((r) => r.id)
+    const stored = upstreamRecords(context, 'task2').map((r) => r.id)
     return { stored, count: stored.length }
   },
 })

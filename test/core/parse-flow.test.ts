@@ -40,6 +40,18 @@ describe('parseFlow', () => {
     expect(parseFlow(flowWith([{ name: 't0', type: 'not-registered' }])).ok).toBe(true)
   })
 
+  it('reports an unregistered task type as a warning, and accepts the flow, when asked to', () => {
+    const flow = flowWith([{ name: 't0', type: 'noop' }, { name: 'taskX' }], { start_task: 'taskX' })
+    const strict = parseFlow(flow, { taskTypes: builtinRegistry })
+    expect(strict.ok ? [] : strict.errors.map((e) => [e.code, e.path])).toEqual([['UNKNOWN_TASK_TYPE', '/tasks/1/name']])
+    const lenient = parseFlow(flow, { taskTypes: builtinRegistry, unregisteredTypes: 'warning' })
+    expect(lenient.ok).toBe(true)
+    expect(lenient.warnings).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'UNKNOWN_TASK_TYPE', path: '/tasks/1/name', message: expect.stringContaining('fails with TASK_TYPE_NOT_REGISTERED when it runs') })]))
+    const broken = parseFlow({ ...flow, start_task: 'nope' }, { taskTypes: builtinRegistry, unregisteredTypes: 'warning' })
+    expect(broken.ok ? [] : broken.errors.map((e) => e.code)).toEqual(['UNKNOWN_START_TASK'])
+    expect(broken.warnings.map((w) => w.code)).toEqual(['UNKNOWN_TASK_TYPE'])
+  })
+
   it('escapes "/" and "~" in the JSON pointer of an unknown key', () => {
     const result = parseFlow({ ...seedFlow().flow, 'a/b~c': 1 })
     expect(result.ok ? [] : result.errors.map((e) => e.path)).toEqual(['/a~1b~0c'])

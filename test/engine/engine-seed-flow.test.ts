@@ -59,6 +59,21 @@ describe('the engine on the seed flow (SQLite)', () => {
     expect(view.task_results.at(-1)).toMatchObject({ status: 'failure', error: expect.stringContaining(`"fail" names task "${failedTask}"`) })
   })
 
+  it('fails task2 when the flow starts there, naming task1 as the missing upstream', async () => {
+    const detail = await t.engine.run({ flow: { ...seedFlow().flow, start_task: 'task2' } })
+    const view = toExecutionView(detail)
+    expect(view).toMatchObject({ status: 'failed', executed_tasks: ['task2'], failed_task: 'task2' })
+    expect(view.task_results[0]?.error).toMatch(/^no data from task1: .*task1 has not run in this execution/)
+    expect(detail.runs[0]?.error).toMatchObject({ retryable: false })
+  })
+
+  it('fails task3 when it is reached after task2 failed', async () => {
+    const flow = { ...seedFlow().flow, conditions: [cond('c1', 'task1', 'success', 'task2', 'end'), cond('c2', 'task2', 'success', 'task3', 'task3')] }
+    const view = toExecutionView(await t.engine.run({ flow }, { input: { fail: ['task2'] } }))
+    expect(view).toMatchObject({ status: 'failed', executed_tasks: ['task1', 'task2', 'task3'], failed_task: 'task3' })
+    expect(view.task_results[2]?.error).toMatch(/^no data from task2: .*task2 failed in this execution/)
+  })
+
   it('completes when a failure is routed to a recovery task that succeeds', async () => {
     const flow = { ...seedFlow().flow, tasks: [...(seedFlow().flow.tasks as object[]), { name: 'recover', type: 'noop' }],
       conditions: [cond('c1', 'task1', 'success', 'task2', 'recover')] }

@@ -96,6 +96,17 @@ describe('the engine when a task misbehaves', () => {
     expect(page.items).toEqual([])
   })
 
+  it('runs an inline flow with an unregistered task type when the source allows it, failing that task with TASK_TYPE_NOT_REGISTERED', async () => {
+    const { flow } = single('no-such-type')
+    const detail = await t.engine.run({ flow, allowUnregisteredTypes: true })
+    expect(detail.execution).toMatchObject({ status: 'failed', failedTask: 'only' })
+    expect(detail.runs[0]?.error).toMatchObject({ code: 'TASK_TYPE_NOT_REGISTERED', retryable: false, message: expect.stringContaining('"no-such-type"') })
+    const record = await t.engine.registerFlow(flow, { allowUnregisteredTypes: true })
+    expect(record.flow.tasks[0]?.type).toBe('no-such-type')
+    const again = await t.engine.run({ flowId: record.id })
+    expect(again.runs[0]?.error?.code).toBe('TASK_TYPE_NOT_REGISTERED')
+  })
+
   it('cancels an execution whose task never settles, and keeps running other executions', async () => {
     const started = await t.engine.start(single('stuck'))
     await stuckStarted.promise

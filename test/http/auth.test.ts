@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseApiKeys } from '../../src/http/auth.js'
 import { createTestApp, expectProblem, type TestApp } from './helpers.js'
 
-/** What SPEC §5 leaves open when keys are set; everything else must answer 401 without a key. */
+/** What SPEC §5 leaves open when keys are set (and /api/v1/health, /health's twin); everything else must answer 401 without a key. */
 const OPEN = (url: string): boolean =>
-  ['/health', '/ready', '/openapi.json', '/metrics', '/'].includes(url) || url === '/docs' || url.startsWith('/docs/') || url === '/ui' || url.startsWith('/ui/')
+  ['/health', '/api/v1/health', '/ready', '/openapi.json', '/metrics', '/'].includes(url) || url === '/docs' || url.startsWith('/docs/') || url === '/ui' || url.startsWith('/ui/')
 
 const routes: { method: string; url: string }[] = []
 let t: TestApp
@@ -26,7 +26,7 @@ const concrete = (url: string): string => url.replace(/:[^/]+/g, 'some-id').repl
 describe('API keys', () => {
   it('collects a route table that includes the canonical, operational and seed-compatible routes', () => {
     const urls = routes.map((r) => `${r.method} ${r.url}`)
-    expect(urls).toEqual(expect.arrayContaining(['POST /api/v1/executions', 'GET /api/v1/executions/:id/events', 'POST /flow/execute', 'GET /docs/static/*', 'GET /metrics']))
+    expect(urls).toEqual(expect.arrayContaining(['POST /api/v1/executions', 'GET /api/v1/executions/:id/events', 'POST /flow/execute', 'GET /docs/static/*', 'GET /metrics', 'GET /api/v1/health']))
   })
 
   it('closes every route outside the public list without a key or with a wrong one', async () => {
@@ -40,6 +40,8 @@ describe('API keys', () => {
       if (method !== 'HEAD') expectProblem(missing, 401, 'UNAUTHORIZED')
       const wrong = await t.app.inject({ method, url, headers: { authorization: 'Bearer key-three' } })
       expect({ route, status: wrong.statusCode }).toEqual({ route, status: 401 })
+      const wrongApiKey = await t.app.inject({ method, url, headers: { 'x-api-key': 'key-three' } })
+      expect({ route, status: wrongApiKey.statusCode }).toEqual({ route, status: 401 })
     }
   })
 
@@ -50,6 +52,18 @@ describe('API keys', () => {
     }
     const other = await t.app.inject({ url: '/api/v1/executions/some-id', headers: { authorization: 'Bearer key-one' } })
     expectProblem(other, 404, 'EXECUTION_NOT_FOUND')
+  })
+
+  it('accepts the same keys in an X-API-Key header, as clients of one original service send them', async () => {
+    for (const key of ['key-one', 'key-two']) {
+      expect((await t.app.inject({ url: '/api/v1/flows/executions', headers: { 'x-api-key': key } })).statusCode).toBe(200)
+      expect((await t.app.inject({ url: '/api/v1/tasks', headers: { 'x-api-key': key } })).statusCode).toBe(200)
+    }
+    // Either header may carry the key; a wrong one beside it does not hide the right one.
+    const both = await t.app.inject({ url: '/api/v1/tasks', headers: { authorization: 'Bearer nope', 'x-api-key': 'key-two' } })
+    expect(both.statusCode).toBe(200)
+    const missing = expectProblem(await t.app.inject({ url: '/api/v1/tasks' }), 401, 'UNAUTHORIZED')
+    expect(missing.detail).toContain('X-API-Key')
   })
 
   it('leaves the public routes open without a key', async () => {

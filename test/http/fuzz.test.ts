@@ -68,3 +68,29 @@ describe('arbitrary JSON never makes a 5xx', () => {
     )
   })
 })
+
+describe('arbitrary JSON never makes a 5xx on the seed-compatible routes either', () => {
+  const task = fc.record({ name: fc.constantFrom('task1', 'task2', 'task3', 'taskX', '__proto__'), description: fc.string({ maxLength: 3 }) }, { requiredKeys: ['name'] })
+  const condition = fc.record(
+    { name: fc.string({ maxLength: 3 }), source_task: fc.constantFrom('task1', 'task2', 'taskX'), outcome: fc.constantFrom('success', 'failure', 'maybe'), target_task_success: fc.constantFrom('task1', 'task2', 'task3', 'end'), target_task_failure: fc.constantFrom('task2', 'end') },
+    { requiredKeys: ['name', 'source_task'] },
+  )
+  const flow = fc.oneof(
+    fc.constant(SEED),
+    fc.record({ id: fc.string({ maxLength: 5 }), name: fc.string({ maxLength: 5 }), start_task: fc.constantFrom('task1', 'task2', 'taskX'), tasks: fc.array(task, { maxLength: 4 }), conditions: fc.array(condition, { maxLength: 3 }) }, { requiredKeys: [] }),
+    fc.jsonValue(),
+  )
+  const shaped = fc.record({ flow, flow_data: fc.oneof(flow.map((f) => ({ flow: f })), fc.jsonValue()), flow_id: fc.oneof(fc.constantFrom('flow123', 'nope'), fc.jsonValue()), context: fc.jsonValue(), input: fc.jsonValue() }, { requiredKeys: [] })
+
+  it.each(['/flow/execute', '/flow/validate', '/run-flow', '/api/v1/flows/execute', '/flows', '/flows/execute'])('POST %s', async (url) => {
+    await fc.assert(
+      fc.asyncProperty(bodies(shaped), async (body) => {
+        const res = await send(url, body)
+        expect(res.statusCode, body).toBeLessThan(500)
+        expect(res.statusCode, body).toBeGreaterThanOrEqual(200)
+        expect(typeof res.json()).toBe('object')
+      }),
+      { numRuns: 100 },
+    )
+  })
+})

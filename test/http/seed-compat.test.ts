@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestApp, expectProblem, SEED, type TestApp } from './helpers.js'
+import { createTestApp, SEED, type TestApp } from './helpers.js'
 
 let t: TestApp
 beforeAll(async () => {
@@ -17,7 +17,7 @@ describe('the /api/v1/flows/execute service', () => {
     expect(res.statusCode).toBe(200)
     const body = res.json()
     expect(body).toMatchObject({ flow_id: 'flow123', status: 'success', message: expect.any(String) })
-    expect(body.execution_state).toMatchObject({ execution_id: body.execution_id, flow_id: 'flow123', flow_name: 'Data processing flow', status: 'completed', error: null })
+    expect(body.execution_state).toMatchObject({ execution_id: body.execution_id, flow_id: 'flow123', flow_name: 'Data processing flow', status: 'success', error: null })
     expect(body.execution_state.task_results[0]).toEqual({
       task_name: 'task1',
       status: 'success',
@@ -35,12 +35,13 @@ describe('the /api/v1/flows/execute service', () => {
   it('answers a failed run with 200 and status failure', async () => {
     const res = await post('/api/v1/flows/execute', { flow: SEED, input: { fail: ['task1'] } })
     expect(res.statusCode).toBe(200)
-    expect(res.json()).toMatchObject({ status: 'failure', execution_state: { status: 'failed' } })
+    expect(res.json()).toMatchObject({ status: 'failure', message: "Flow 'Data processing flow' failed at task 'task1'. task \"task1\" failed: asked to fail by the execution input (\"fail\" names task \"task1\")", execution_state: { status: 'failure' } })
   })
 
   it('answers an unknown execution with 404 and a detail', async () => {
-    const body = expectProblem(await t.app.inject({ url: '/api/v1/flows/executions/nope' }), 404, 'EXECUTION_NOT_FOUND')
-    expect(body.detail).toContain('nope')
+    const res = await t.app.inject({ url: '/api/v1/flows/executions/nope' })
+    expect(res.statusCode).toBe(404)
+    expect(res.json()).toEqual({ detail: "Execution 'nope' not found" })
   })
 })
 
@@ -73,8 +74,10 @@ describe('the two /flow/execute services', () => {
     expect(bad).toMatchObject({ valid: false, error: expect.stringContaining('/start_task'), errors: [expect.objectContaining({ path: '/start_task' })] })
   })
 
-  it('refuses an invalid flow with 422 and its issues', async () => {
-    expectProblem(await post('/flow/execute', { flow: { ...SEED, tasks: 'x' } }), 422, 'FLOW_INVALID')
+  it('refuses an invalid flow with 400 {error, details} and its issues, paths into the body', async () => {
+    const res = await post('/flow/execute', { flow: { ...SEED, tasks: 'x' } })
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({ error: 'Invalid flow definition', details: expect.stringContaining('/flow/tasks'), errors: expect.arrayContaining([expect.objectContaining({ path: '/flow/tasks' })]) })
   })
 })
 
@@ -84,10 +87,10 @@ describe('the /run-flow service', () => {
     const body = res.json()
     expect(body).toMatchObject({ status: 'completed', flow_run_id: expect.any(String) })
     expect(body.execution_log).toHaveLength(3)
-    expect(body.execution_log[0]).toEqual({ task_run_id: expect.any(String), task_name: 'task1', success: true, data: expect.any(Object), error: null })
+    expect(body.execution_log[0]).toEqual({ task_run_id: expect.any(String), task_name: 'task1', success: true, data: expect.any(Object), result: { success: true, data: body.execution_log[0].data }, error: null })
     const run = (await t.app.inject({ url: `/flows/${body.flow_run_id}` })).json()
     expect(run.flow_run).toEqual({ id: body.flow_run_id, flow_id: 'flow123', flow_name: 'Data processing flow', created_at: expect.any(String), status: 'completed' })
-    expect(run.tasks[2]).toMatchObject({ flow_run_id: body.flow_run_id, task_name: 'task3', status: 'success', result: expect.any(Object), error: null })
+    expect(run.tasks[2]).toMatchObject({ flow_run_id: body.flow_run_id, task_name: 'task3', status: 'success', result: { success: true, data: expect.any(Object) }, error: null })
   })
 })
 
@@ -110,7 +113,21 @@ describe('the flow registry service', () => {
     expect((await post('/flows/execute', { flow_id: 'nope', context: {} })).statusCode).toBe(404)
     expect((await t.app.inject({ url: '/flows/nope' })).json().detail).toContain('nope')
     expect((await t.app.inject({ url: '/executions/nope' })).statusCode).toBe(404)
-    expectProblem(await post('/flows/execute', { context: {} }), 400, 'REQUEST_INVALID')
+    const missing = await post('/flows/execute', { context: {} })
+    expect(missing.statusCode).toBe(422)
+    expect(missing.json()).toEqual({ detail: [{ type: 'missing', loc: ['body', 'flow_id'], msg: expect.stringContaining('Field required') }] })
+  })
+
+  it('accepts a task name no type has where the canonical API still refuses it at validation', async () => {
+    const flow = { ...SEED, id: 'unknown-task', start_task: 'taskX', tasks: [{ name: 'taskX' }], conditions: [] }
+    expect((await post('/flows', { flow_data: { flow } })).statusCode).toBe(201)
+    expect((await post('/run-flow', { flow })).json()).toMatchObject({ status: 'failed', execution_log: [{ task_name: 'taskX', success: false }] })
+    const validated = (await post('/flow/validate', { flow })).json()
+    expect(validated).toMatchObject({ valid: true, warnings: [expect.objectContaining({ code: 'UNKNOWN_TASK_TYPE', path: '/flow/tasks/0/name' })] })
+    const canonical = await post('/api/v1/executions', { flow })
+    expect(canonical.statusCode).toBe(422)
+    expect(canonical.json().errors).toEqual([expect.objectContaining({ code: 'UNKNOWN_TASK_TYPE' })])
+    expect((await post('/api/v1/flows', { ...flow, id: 'unknown-task-2' })).statusCode).toBe(422)
   })
 
   it('never changes the canonical representation of an execution it started', async () => {

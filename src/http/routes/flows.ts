@@ -133,7 +133,7 @@ export function flowRoutes(app: FastifyInstance, deps: { engine: Engine }): void
       },
     },
     async (request) => {
-      const page = await engine.store.listFlows(request.query.limit, request.query.cursor)
+      const page = await engine.reads.flows(request.query.limit, request.query.cursor)
       return { items: page.items.map(toFlowSummary), next_cursor: page.nextCursor }
     },
   )
@@ -152,7 +152,7 @@ export function flowRoutes(app: FastifyInstance, deps: { engine: Engine }): void
     async (request) => {
       const { id } = request.params
       const { version } = request.query
-      const record = await engine.store.getFlow(id, version)
+      const record = await engine.reads.flow(id, version)
       if (record === undefined) {
         throw new FlowManagerError('FLOW_NOT_FOUND', `no flow "${id}"${version === undefined ? '' : ` version ${version}`} is registered`)
       }

@@ -1,16 +1,21 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { FlowManagerError } from '../../core/errors.js'
+import { FlowManagerError, isFlowManagerError, type Issue } from '../../core/errors.js'
+import { parseFlow } from '../../core/parse-flow.js'
 import type { Engine, FlowSource } from '../../engine/engine.js'
 import type { ExecutionDetail } from '../../store/store.js'
 import { HttpProblemError } from '../problem.js'
+import { API_V1_ERRORS, FLOW_EXECUTE_ERRORS, FLOW_VALIDATE_ERRORS, REGISTRY_ERRORS, RUN_FLOW_ERRORS, seedErrorHandler, type SeedErrorTable } from './seed-compat-errors.js'
+import { findCycle, flowDocumentOf, inputOf, isObject, rooted, withConditionDefaults, type ConditionDefaults } from './seed-compat-requests.js'
 import { apiV1ExecuteAnswer, executionState, flowExecuteAnswer, flowRunAnswer, flowsExecuteAnswer, runFlowAnswer } from './seed-compat-shapes.js'
 
 /**
- * Routes for clients written against the original Python services (SPEC §4, Appendix A). They
- * accept those request shapes, run through the same engine, and answer in the old shapes; errors
- * are problems, whose `detail` is what those clients read.
+ * Routes for clients written against the original Python services (the README's "Clients of the
+ * original services"). They accept those request shapes, run through the same engine, and answer
+ * in the old shapes, errors included: each route answers errors from the table of the service it
+ * stands in for. Like those services, they accept task names that no task type has, and that task
+ * fails when it runs (TASK_TYPE_NOT_REGISTERED). The canonical API is untouched by any of this.
  */
 
 export interface SeedCompatDeps {
@@ -19,32 +24,19 @@ export interface SeedCompatDeps {
   readonly defaultWaitMs: number
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
-
-/** The flow document in any of the accepted shapes: bare, `{flow}`, or `{flow_data: {flow}}`. */
-export function flowDocumentOf(body: unknown): unknown {
-  if (!isObject(body)) return body
-  if (Object.hasOwn(body, 'flow_data')) return body.flow_data
-  if (Object.hasOwn(body, 'flow')) return body.flow
-  // A bare flow may come with the input beside it; those keys are not part of the flow.
-  const rest: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(body)) {
-    if (key !== 'input' && key !== 'context') Object.defineProperty(rest, key, { value, enumerable: true, writable: true, configurable: true })
-  }
-  return rest
-}
-
-/** The execution input: `input`, or `context` as one of the services called it. */
-export function inputOf(body: unknown): unknown {
-  if (!isObject(body)) return undefined
-  if (Object.hasOwn(body, 'input')) return body.input
-  if (Object.hasOwn(body, 'context')) return body.context
-  return undefined
-}
-
 const AnyBody = z.unknown().describe('The request shapes of the original services.')
 const IdParams = z.object({ id: z.string().min(1).max(200) })
 const LEGACY = { tags: ['seed-compatible'] }
+/** A route's options: its schema, and the error table of the service it stands in for. */
+const options = <S extends object>(table: SeedErrorTable, schema: S) => ({ schema: { ...LEGACY, ...schema }, errorHandler: seedErrorHandler(table) })
+
+/** Both services on /flow/execute filled in a condition's `outcome`; the one on /run-flow also `target_task_failure`. */
+const FLOW_EXECUTE_DEFAULTS: ConditionDefaults = { outcome: 'success' }
+const RUN_FLOW_DEFAULTS: ConditionDefaults = { outcome: 'success', target_task_failure: 'end' }
+
+const invalidFlow = (issues: readonly Issue[]): FlowManagerError =>
+  new FlowManagerError('FLOW_INVALID', `the flow is invalid: ${issues[0]?.message ?? ''}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { issues })
+const badRequest = (path: string, code: string, message: string): HttpProblemError => new HttpProblemError('REQUEST_INVALID', message, [{ code, path, message }])
 
 export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): void {
   const { engine } = deps
@@ -56,68 +48,90 @@ export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): vo
     const expired = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, deps.defaultWaitMs, undefined)))
     try {
       const ended = await Promise.race([started.done, expired])
-      return ended ?? (await load(started.executionId))
+      return ended ?? (await load(started.executionId, `execution "${started.executionId}" not found`))
     } finally {
       clearTimeout(timer)
     }
   }
-  const runInline = (body: unknown): Promise<ExecutionDetail> => run({ flow: flowDocumentOf(body) }, inputOf(body))
-  const load = async (id: string): Promise<ExecutionDetail> => {
-    const detail = await engine.get(id)
-    if (detail === undefined) throw new FlowManagerError('EXECUTION_NOT_FOUND', `Execution ${id} not found`)
+  /** Runs the flow in the body as the services did; issue paths point into the body. */
+  const runInline = async (body: unknown, defaults: ConditionDefaults): Promise<ExecutionDetail> => {
+    const { doc, base } = flowDocumentOf(body)
+    try {
+      return await run({ flow: withConditionDefaults(doc, defaults), allowUnregisteredTypes: true }, inputOf(body))
+    } catch (error) {
+      throw isFlowManagerError(error) && error.code === 'FLOW_INVALID' ? invalidFlow(rooted(base, error.issues)) : error
+    }
+  }
+  const load = async (id: string, notFound: string): Promise<ExecutionDetail> => {
+    const detail = await engine.reads.execution(id)
+    if (detail === undefined) throw new FlowManagerError('EXECUTION_NOT_FOUND', notFound)
     return detail
   }
-  const flowName = async (detail: ExecutionDetail): Promise<string | null> => (await engine.store.getDefinition(detail.execution.definitionHash))?.name ?? null
+  const flowName = async (detail: ExecutionDetail): Promise<string | null> => (await engine.reads.definition(detail.execution))?.name ?? null
+
+  // /health under the path one service served it on.
+  r.get('/api/v1/health', { schema: { ...LEGACY, summary: 'Liveness, as GET /health' } }, () => ({ status: 'ok' as const }))
 
   // The service with a REST-ish /api/v1 surface.
-  r.post('/api/v1/flows/execute', { schema: { ...LEGACY, body: AnyBody } }, async (request) => {
-    const detail = await runInline(request.body)
+  r.post('/api/v1/flows/execute', options(API_V1_ERRORS, { body: AnyBody }), async (request) => {
+    const detail = await runInline(request.body, {})
     return apiV1ExecuteAnswer(detail, await flowName(detail))
   })
-  r.get('/api/v1/flows/executions', { schema: { ...LEGACY, querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) } }, async (request) => {
-    const page = await engine.store.listExecutions({ limit: request.query.limit })
-    const details = await Promise.all(page.items.map((e) => load(e.id)))
+  r.get('/api/v1/flows/executions', options(API_V1_ERRORS, { querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) }), async (request) => {
+    const page = await engine.reads.list({ limit: request.query.limit })
+    const details = (await Promise.all(page.items.map((e) => engine.reads.execution(e.id)))).filter((d) => d !== undefined)
     return Promise.all(details.map(async (d) => executionState(d, await flowName(d))))
   })
-  r.get('/api/v1/flows/executions/:id', { schema: { ...LEGACY, params: IdParams } }, async (request) => {
-    const detail = await load(request.params.id)
+  r.get('/api/v1/flows/executions/:id', options(API_V1_ERRORS, { params: IdParams }), async (request) => {
+    const detail = await load(request.params.id, `Execution '${request.params.id}' not found`)
     return executionState(detail, await flowName(detail))
   })
 
   // The two services that answered on /flow/execute.
-  r.post('/flow/execute', { schema: { ...LEGACY, body: AnyBody } }, async (request) => flowExecuteAnswer(await runInline(request.body)))
-  r.get('/flow/status/:id', { schema: { ...LEGACY, params: IdParams } }, async (request) => flowExecuteAnswer(await load(request.params.id)))
-  r.post('/flow/validate', { schema: { ...LEGACY, body: AnyBody } }, (request) => {
-    const result = engine.validate(flowDocumentOf(request.body))
-    if (result.ok) return { valid: true, flow: result.flow, message: 'Flow is valid', warnings: result.warnings }
-    return { valid: false, error: result.errors.map((e) => `${e.path === '' ? '(flow)' : e.path}: ${e.message}`).join('; '), errors: result.errors }
+  r.post('/flow/execute', options(FLOW_EXECUTE_ERRORS, { body: AnyBody }), async (request) => flowExecuteAnswer(await runInline(request.body, FLOW_EXECUTE_DEFAULTS)))
+  r.get('/flow/status/:id', options(FLOW_EXECUTE_ERRORS, { params: IdParams }), async (request) => flowExecuteAnswer(await load(request.params.id, `Execution ID '${request.params.id}' not found`)))
+  r.post('/flow/validate', options(FLOW_VALIDATE_ERRORS, { body: AnyBody }), (request) => {
+    const { doc, base } = flowDocumentOf(request.body)
+    const result = parseFlow(withConditionDefaults(doc, FLOW_EXECUTE_DEFAULTS), { taskTypes: engine.tasks, unregisteredTypes: 'warning' })
+    if (!result.ok) throw invalidFlow(rooted(base, result.errors))
+    return { valid: true, flow: result.flow, message: 'Flow definition is valid', warnings: rooted(base, result.warnings) }
   })
 
   // The service with flow runs.
-  r.post('/run-flow', { schema: { ...LEGACY, body: AnyBody } }, async (request) => runFlowAnswer(await runInline(request.body)))
+  r.post('/run-flow', options(RUN_FLOW_ERRORS, { body: AnyBody }), async (request) => runFlowAnswer(await runInline(request.body, RUN_FLOW_DEFAULTS)))
 
-  // The service with a flow registry.
-  r.post('/flows', { schema: { ...LEGACY, body: AnyBody } }, async (request, reply: FastifyReply) => {
-    const record = await engine.registerFlow(flowDocumentOf(request.body))
-    return reply.code(201).send({ message: `Flow ${record.id} saved (version ${record.version})`, flow_id: record.id, version: record.version })
+  // The service with a flow registry; GET /flows/{id} also serves the flow runs of the one above.
+  r.post('/flows', options(REGISTRY_ERRORS, { body: AnyBody }), async (request, reply) => {
+    const body = request.body
+    if (!isObject(body)) throw badRequest('', 'INVALID_TYPE', 'the body must be a JSON object: {"flow_data": {"flow": {…}}}')
+    if (Object.hasOwn(body, 'flow_data') && !isObject(body.flow_data)) throw badRequest('/flow_data', 'INVALID_TYPE', '"flow_data" must be an object: {"flow": {…}}')
+    const { doc, base } = flowDocumentOf(body)
+    const parsed = parseFlow(doc, { taskTypes: engine.tasks, unregisteredTypes: 'warning' })
+    if (!parsed.ok) throw invalidFlow(rooted(base, parsed.errors))
+    // This service refused loops; the flow's own path, whether enveloped or not.
+    const cycle = findCycle(parsed.flow)
+    const flowBase = isObject(doc) && Object.hasOwn(doc, 'flow') ? `${base}/flow` : base
+    if (cycle !== undefined) throw invalidFlow(rooted(flowBase, [cycle]))
+    const record = await engine.registerFlow(doc, { allowUnregisteredTypes: true })
+    return reply.code(201).send({ message: `Flow ${record.id} created successfully`, flow_id: record.id, version: record.version })
   })
-  r.get('/flows/:id', { schema: { ...LEGACY, params: IdParams } }, async (request) => {
+  r.get('/flows/:id', options(REGISTRY_ERRORS, { params: IdParams }), async (request) => {
     const { id } = request.params
-    // A flow definition id first, then an execution id (SPEC §4).
-    const flow = await engine.store.getFlow(id)
+    // A flow definition id first, then an execution id, since two services shared the path.
+    const flow = await engine.reads.flow(id)
     if (flow !== undefined) return flow.flow
-    const detail = await engine.get(id)
-    if (detail === undefined) throw new FlowManagerError('FLOW_NOT_FOUND', `Flow ${id} not found`)
+    const detail = await load(id, `Flow not found: no flow or flow run "${id}"`)
     return flowRunAnswer(detail, await flowName(detail))
   })
-  r.post('/flows/execute', { schema: { ...LEGACY, body: AnyBody } }, async (request) => {
+  r.post('/flows/execute', options(REGISTRY_ERRORS, { body: AnyBody }), async (request) => {
     const body = request.body
-    const flowId = isObject(body) ? body.flow_id : undefined
-    if (typeof flowId !== 'string' || flowId.length === 0) {
-      throw new HttpProblemError('REQUEST_INVALID', 'send {"flow_id": "…", "context": {…}}', [{ code: 'MISSING_FIELD', path: '/flow_id', message: 'required field "flow_id" is missing' }])
-    }
-    const detail = await run({ flowId }, inputOf(body))
-    return flowsExecuteAnswer(detail)
+    if (!isObject(body)) throw badRequest('', 'INVALID_TYPE', 'the body must be a JSON object: {"flow_id": "…", "context": {…}}')
+    const flowId = body.flow_id
+    if (flowId === undefined) throw badRequest('/flow_id', 'MISSING_FIELD', 'Field required: send {"flow_id": "…", "context": {…}}')
+    if (typeof flowId !== 'string' || flowId.length === 0) throw badRequest('/flow_id', 'INVALID_TYPE', '"flow_id" must be a non-empty string')
+    const context = inputOf(body)
+    if (context !== undefined && context !== null && !isObject(context)) throw badRequest(Object.hasOwn(body, 'input') ? '/input' : '/context', 'INVALID_TYPE', 'Input should be a valid dictionary: the context is a JSON object')
+    return flowsExecuteAnswer(await run({ flowId }, context ?? {}))
   })
-  r.get('/executions/:id', { schema: { ...LEGACY, params: IdParams } }, async (request) => flowsExecuteAnswer(await load(request.params.id)))
+  r.get('/executions/:id', options(REGISTRY_ERRORS, { params: IdParams }), async (request) => flowsExecuteAnswer(await load(request.params.id, 'Execution not found')))
 }
