@@ -12,6 +12,7 @@ export type { TaskType, TaskDefinition, TaskContext, TaskRegistry, TaskResultVie
 export { builtinTasks } from './tasks/builtin-tasks.js'
 export { parseFlow } from './core/parse-flow.js'
 export type { ParseFlowResult, ParseFlowOptions, TaskTypeLookup } from './core/parse-flow.js'
+export type { InputIssue } from './core/constant-input-checks.js'
 export { FlowSchema, FlowDocumentSchema, DEFAULT_MAX_STEPS } from './core/flow-schema.js'
 export type { Flow, FlowTask, FlowCondition, Outcome } from './core/flow-schema.js'
 export { advance, INITIAL_STATE, EXECUTION_STATUSES } from './core/advance.js'
