@@ -78,6 +78,12 @@ describe('FLOW_MANAGER_HTTP_ALLOW entries', () => {
     expect(parseHttpAllowList(['169.254.169.254/32']).allowsAddress('169.254.169.254', 80, true)).toBe(true)
   })
 
+  it('turns the guard off with 0.0.0.0/0,::/0, metadata addresses aside', () => {
+    const all = parseHttpAllowList(['0.0.0.0/0', '::/0'])
+    expect(['10.0.0.1', '127.0.0.1', 'fd00::1', '::1', '::ffff:192.168.0.1'].map((a) => all.allowsAddress(a, 80, false))).toEqual([true, true, true, true, true])
+    expect(all.allowsAddress('169.254.169.254', 80, true)).toBe(false)
+  })
+
   it.each([
     ['10.0.0.0/33', 'is not a CIDR'],
     ['nonsense/8', 'is not a CIDR'],
