@@ -11,12 +11,12 @@ export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024
  * else HTTP_RESPONSE_TOO_LARGE.
  */
 export async function readBody(response: Response, limit: number, truncate: boolean, what: string): Promise<{ bytes: Buffer; truncated: boolean }> {
-  const tooLarge = (size: string): HttpTaskError =>
-    new HttpTaskError('HTTP_RESPONSE_TOO_LARGE', `${what} sent a body of ${size}, over the limit of ${limit} bytes (10 MiB)`, false)
+  const limitText = `the limit of ${limit} bytes (${+(limit / 1048576).toFixed(2)} MiB)`
+  const tooLarge = (message: string): HttpTaskError => new HttpTaskError('HTTP_RESPONSE_TOO_LARGE', message, false)
   const declared = Number(response.headers.get('content-length') ?? Number.NaN)
   if (!truncate && response.headers.get('content-encoding') === null && declared > limit) {
     await response.body?.cancel().catch(() => undefined)
-    throw tooLarge(`${declared} bytes`)
+    throw tooLarge(`${what} answered with a body of ${declared} bytes, over ${limitText}`)
   }
   if (response.body === null) return { bytes: Buffer.alloc(0), truncated: false }
   const reader = (response.body as ReadableStream<Uint8Array>).getReader()
@@ -28,7 +28,7 @@ export async function readBody(response: Response, limit: number, truncate: bool
     if (size + value.byteLength > limit) {
       // Not awaited: the caller aborts the request, which ends the stream either way.
       reader.cancel().catch(() => undefined)
-      if (!truncate) throw tooLarge(`more than ${limit} bytes`)
+      if (!truncate) throw tooLarge(`${what} answered with a body over ${limitText}; reading stopped there`)
       chunks.push(value.subarray(0, limit - size))
       return { bytes: Buffer.concat(chunks, limit), truncated: true }
     }
