@@ -9,12 +9,12 @@ import { fsReason } from './read-json.js'
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx'])
 
 /**
- * Builds the registry a command runs with: the built-in task types plus those of each user
- * module (SPEC §6), in order. A name defined twice is an error that names both origins.
+ * Builds the registry a command runs with: the built-in task types (as configured by the caller)
+ * plus those of each user module, in order. A name defined twice is an error that names both origins.
  */
-export async function loadTaskRegistry(modules: readonly string[], cwd: string): Promise<TaskRegistry> {
-  const origin = new Map<string, string>(builtinTasks.map((t) => [t.name, 'the built-in task types']))
-  const all: TaskType[] = [...builtinTasks]
+export async function loadTaskRegistry(modules: readonly string[], cwd: string, builtins: readonly TaskType[] = builtinTasks): Promise<TaskRegistry> {
+  const origin = new Map<string, string>(builtins.map((t) => [t.name, 'the built-in task types']))
+  const all: TaskType[] = [...builtins]
   for (const specifier of modules) {
     for (const type of await loadTaskModule(specifier, cwd)) {
       const first = origin.get(type.name)

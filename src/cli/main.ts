@@ -86,7 +86,8 @@ Examples:
     .option('--json', 'print only the finished execution as JSON (SPEC §3) on stdout')
     .addHelpText('after', `
 Exit codes: 0 completed, 1 failed or cancelled (Ctrl-C cancels), 2 invalid flow or bad usage.
-Task logs go to stderr as JSON at LOG_LEVEL (default warn).
+Task logs go to stderr as JSON at LOG_LEVEL (default warn). The http task reaches loopback, private
+and metadata addresses only when FLOW_MANAGER_HTTP_ALLOW lists them (e.g. localhost:8080,10.0.0.0/8).
 
 Examples:
   $ flow-manager run examples/seed-flow.json --db sqlite::memory:
@@ -153,7 +154,12 @@ Examples:
     .option('--tasks <module>', TASKS_HELP, collect, [])
     .addHelpText('after', `
 Environment: PORT, HOST, DATABASE_URL, LOG_LEVEL (default info), FLOW_MANAGER_TASKS (comma-separated),
+<<<<<<< HEAD
 FLOW_MANAGER_API_KEYS (comma-separated; when set, requests need "Authorization: Bearer KEY" or "X-API-Key: KEY"),
+=======
+FLOW_MANAGER_API_KEYS (comma-separated; when set, requests need "Authorization: Bearer KEY"),
+FLOW_MANAGER_HTTP_ALLOW (destinations the http task may reach beyond public addresses),
+>>>>>>> http
 FLOW_MANAGER_MAX_CONCURRENT, FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_SHUTDOWN_GRACE_MS (see the README).
 
 Examples:
@@ -172,7 +178,7 @@ Examples:
 Several workers and servers on one PostgreSQL database share the work; a worker on a SQLite file
 resumes what a crashed process on that file left. SIGTERM or Ctrl-C stops it gracefully.
 
-Environment: DATABASE_URL, LOG_LEVEL, FLOW_MANAGER_TASKS, FLOW_MANAGER_MAX_CONCURRENT,
+Environment: DATABASE_URL, LOG_LEVEL, FLOW_MANAGER_TASKS, FLOW_MANAGER_HTTP_ALLOW, FLOW_MANAGER_MAX_CONCURRENT,
 FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_POLL_MS, FLOW_MANAGER_SHUTDOWN_GRACE_MS.
 
 Examples:

@@ -1,5 +1,8 @@
 import { isAbsolute, resolve } from 'node:path'
 import { DEFAULT_DATABASE_URL } from '../store/open-store.js'
+import { createBuiltinTasks } from '../tasks/builtin-tasks.js'
+import type { TaskType } from '../tasks/define-task.js'
+import { parseHttpAllowList } from '../tasks/outbound-http/allow-list.js'
 import type { CliIo } from './cli-io.js'
 import { UsageError } from './exit-codes.js'
 
@@ -31,6 +34,25 @@ export function port(value: string, source: string): number {
   const n = Number(value)
   if (!/^\d+$/.test(value.trim()) || n > 65535) throw new UsageError(`${source} "${value}" is not a port number (0-65535)`)
   return n
+}
+
+/**
+ * FLOW_MANAGER_HTTP_ALLOW: comma-separated host names, host:port, addresses or CIDRs that the
+ * http task may reach although they are not public; checked here so a typo stops the command.
+ */
+export function httpAllowList(env: CliIo['env']): readonly string[] {
+  const entries = (env.FLOW_MANAGER_HTTP_ALLOW ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '')
+  try {
+    parseHttpAllowList(entries)
+  } catch (error) {
+    throw new UsageError(`FLOW_MANAGER_HTTP_ALLOW: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  return entries
+}
+
+/** The built-in task types, configured from the environment (the http task's allow list). */
+export function builtinTasksFromEnv(env: CliIo['env']): readonly TaskType[] {
+  return createBuiltinTasks({ http: { allow: httpAllowList(env) } })
 }
 
 export function nonEmpty(value: string | undefined): string | undefined {

@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import type { Issue } from './errors.js'
 import { caseTargets, checkConditionForm, checkExpressions, type FoundExpression } from './condition-checks.js'
+import { constantInputIssues, type InputIssue } from './constant-input-checks.js'
 import { CaseSchema, ConditionSchema, END, FlowSchema, RESERVED_FLOW_IDS, RetrySchema, TaskSchema, type Flow } from './flow-schema.js'
 import { pointer } from './json-pointer.js'
 import { analyseGraph } from './flow-graph-checks.js'
@@ -11,6 +12,8 @@ import { closest, knownList } from './suggest.js'
 export interface TaskTypeLookup {
   has(type: string): boolean
   names(): readonly string[]
+  /** What the type finds wrong in an input as written; only problems no mapping can change are reported. */
+  inputIssues?(type: string, input: unknown): readonly InputIssue[]
 }
 
 export interface ParseFlowOptions {
@@ -214,6 +217,9 @@ function checkReferences(doc: Raw, base: readonly (string | number)[], options: 
         path: at('tasks', i, field),
         message: `task "${name}" needs task type "${type}", which is not registered${hint === undefined ? '' : ` (did you mean "${hint}"?)`}${consequence}; registered: ${knownList([...types.names()].sort())}`,
       })
+    } else if (types?.inputIssues !== undefined && type !== undefined && isObject(task.input)) {
+      const label = type === name ? `task "${name}"` : `task "${name}" (type "${type}")`
+      errors.push(...constantInputIssues(task.input, types.inputIssues(type, task.input), label, (...rel) => at('tasks', i, 'input', ...rel)))
     }
   })
   const taskNames = [...taskIndex.keys()]

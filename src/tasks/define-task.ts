@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { FlowManagerError } from '../core/errors.js'
+import type { InputIssue } from '../core/constant-input-checks.js'
 import type { TaskTypeLookup } from '../core/parse-flow.js'
 import type { TaskFailure } from '../core/task-result.js'
 
@@ -105,7 +106,38 @@ export function createTaskRegistry(types: readonly TaskType[]): TaskRegistry {
     has: (type) => byName.has(type),
     names: () => names,
     list: () => [...byName.values()],
+    inputIssues: (name, input) => {
+      const schema = byName.get(name)?.input
+      if (schema === undefined) return []
+      try {
+        const parsed = schema.safeParse(input)
+        return parsed.success ? [] : parsed.error.issues.flatMap((issue) => toInputIssues(issue, input))
+      } catch {
+        // A user's refinement that throws on unexpected input: left to the check before the run.
+        return []
+      }
+    },
   }
+}
+
+function toInputIssues(issue: z.core.$ZodIssue, input: unknown): InputIssue[] {
+  const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol')
+  const missing = issue.code === 'invalid_type' && path.length > 0 && !hasPath(input, path)
+  if (missing) return [{ path, message: `required field "${String(path[path.length - 1])}" is missing`, about: 'value' }]
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"`, about: 'key' }))
+  if (issue.code === 'invalid_key') return [{ path, message: `key "${String(path[path.length - 1])}": ${issue.issues[0]?.message ?? issue.message}`, about: 'key' }]
+  // A custom check can say that a key's presence, not its value, is wrong (params: {about: 'key'}).
+  const about = issue.code === 'custom' && (issue.params as { about?: unknown } | undefined)?.about === 'key' ? 'key' : 'value'
+  return [{ path, message: issue.message, about }]
+}
+
+function hasPath(root: unknown, path: readonly (string | number)[]): boolean {
+  let current = root
+  for (const segment of path) {
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, segment)) return false
+    current = (current as Record<string | number, unknown>)[segment]
+  }
+  return true
 }
 
 /** The input schema of a task type as JSON Schema (draft 2020-12), or null when it takes any input. */

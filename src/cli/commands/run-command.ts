@@ -9,7 +9,7 @@ import { formatIssue, formatSummary } from '../format.js'
 import { createLiveView } from '../live-view.js'
 import { loadTaskRegistry } from '../load-task-modules.js'
 import { parseJson, readJsonFile } from '../read-json.js'
-import { databaseUrl, logLevel } from '../settings.js'
+import { builtinTasksFromEnv, databaseUrl, logLevel } from '../settings.js'
 import { writeInvalidFlow } from './flow-file.js'
 
 export interface RunOptions {
@@ -32,7 +32,7 @@ export async function runCommand(path: string, options: RunOptions, io: CliIo): 
   const json = await readJsonFile(path, io.cwd)
   const input = await readInput(options, io)
   const level = logLevel(io.env, 'warn')
-  const tasks = await loadTaskRegistry(options.tasks, io.cwd)
+  const tasks = await loadTaskRegistry(options.tasks, io.cwd, builtinTasksFromEnv(io.env))
   const err = colorsFor(io.stderr, io.env)
   const parsed = parseFlow(json, { taskTypes: tasks })
   if (!parsed.ok) {

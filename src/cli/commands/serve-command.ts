@@ -8,7 +8,7 @@ import type { CliIo } from '../cli-io.js'
 import { EXIT } from '../exit-codes.js'
 import { engineSettings } from '../engine-settings.js'
 import { loadTaskRegistry } from '../load-task-modules.js'
-import { databaseUrl, logLevel, nonEmpty, port } from '../settings.js'
+import { builtinTasksFromEnv, databaseUrl, httpAllowList, logLevel, nonEmpty, port } from '../settings.js'
 
 export interface ServeOptions {
   readonly port?: string
@@ -32,7 +32,7 @@ export async function serveCommand(options: ServeOptions, io: CliIo): Promise<nu
   const level = logLevel(io.env, 'info')
   // API keys come from io.env like every other setting (startServer would read process.env).
   const app = { apiKeys: parseApiKeys(io.env.FLOW_MANAGER_API_KEYS) }
-  const tasks = await loadTaskRegistry(options.tasks, io.cwd)
+  const tasks = await loadTaskRegistry(options.tasks, io.cwd, builtinTasksFromEnv(io.env))
   const logger = pino({ level }, { write: (text: string) => io.stdout.write(text) })
   const settings = engineSettings(io.env)
   const store = await openStore(databaseUrl(options.db, io), settings.store)
@@ -48,7 +48,7 @@ export async function serveCommand(options: ServeOptions, io: CliIo): Promise<nu
     }
     // Only once the port is ours: a node that cannot serve should not take work from the others.
     engine.startWorker()
-    logger.info({ url: server.url, tasks: tasks.names(), auth: app.apiKeys.length > 0 }, `Flow Manager listening on ${server.url}`)
+    logger.info({ url: server.url, tasks: tasks.names(), auth: app.apiKeys.length > 0, http_allow: httpAllowList(io.env) }, `Flow Manager listening on ${server.url}`)
     await aborted(io.signal)
     logger.info('shutting down: finishing requests and running task runs')
     await server.close()

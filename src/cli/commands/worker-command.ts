@@ -5,7 +5,7 @@ import type { CliIo } from '../cli-io.js'
 import { engineSettings } from '../engine-settings.js'
 import { EXIT } from '../exit-codes.js'
 import { loadTaskRegistry } from '../load-task-modules.js'
-import { databaseUrl, logLevel } from '../settings.js'
+import { builtinTasksFromEnv, databaseUrl, httpAllowList, logLevel } from '../settings.js'
 
 export interface WorkerOptions {
   readonly db?: string
@@ -19,13 +19,13 @@ export interface WorkerOptions {
  */
 export async function workerCommand(options: WorkerOptions, io: CliIo): Promise<number> {
   const settings = engineSettings(io.env)
-  const tasks = await loadTaskRegistry(options.tasks, io.cwd)
+  const tasks = await loadTaskRegistry(options.tasks, io.cwd, builtinTasksFromEnv(io.env))
   const logger = pino({ level: logLevel(io.env, 'info') }, { write: (text: string) => io.stdout.write(text) })
   const store = await openStore(databaseUrl(options.db, io), settings.store)
   const engine = createEngine({ store, tasks, logger, ...settings.engine })
   try {
     engine.startWorker()
-    logger.info({ node: engine.nodeId, tasks: tasks.names(), store: store.kind }, 'Flow Manager worker started')
+    logger.info({ node: engine.nodeId, tasks: tasks.names(), store: store.kind, http_allow: httpAllowList(io.env) }, 'Flow Manager worker started')
     await new Promise<void>((resolve) => {
       if (io.signal === undefined) return
       if (io.signal.aborted) resolve()
