@@ -3,6 +3,7 @@ import { decodeCursor, encodeCursor } from '../sql/cursor.js'
 import {
   LeaseLostError,
   type ExecutionEventRecord,
+  type ExecutionFilter,
   type ExecutionRecord,
   type FlowRecord,
   type StepWrite,
@@ -19,6 +20,22 @@ interface Row {
 }
 
 const unfinished = (e: ExecutionRecord): boolean => e.status === 'pending' || e.status === 'running'
+
+/** Whether an execution passes a listing's filter, as the SQL stores' where clause decides it. */
+function matches(e: ExecutionRecord, filter: ExecutionFilter): boolean {
+  // Records here are built by spreading the step's state, so they carry its updatedAt too.
+  const updatedAt = (e as ExecutionRecord & { readonly updatedAt?: number }).updatedAt ?? e.createdAt
+  const since = filter.changedSince
+  return (
+    (filter.status === undefined || e.status === filter.status) &&
+    (filter.flowId === undefined || e.flowId === filter.flowId) &&
+    (filter.idPrefix === undefined || e.id.startsWith(filter.idPrefix)) &&
+    (filter.createdAfter === undefined || e.createdAt >= filter.createdAfter) &&
+    (filter.createdBefore === undefined || e.createdAt < filter.createdBefore) &&
+    (filter.ids === undefined || filter.ids.includes(e.id)) &&
+    (since === undefined || (unfinished(e) && updatedAt >= since) || (e.finishedAt !== null && e.finishedAt >= since))
+  )
+}
 
 /**
  * A store that keeps everything in this process's memory and nothing on disk: for tests and
@@ -138,7 +155,7 @@ export function createMemoryStore(): Store {
       const after = filter.cursor === undefined ? undefined : await Promise.resolve(decodeCursor<[number, string]>(filter.cursor, ['number', 'string']))
       const all = [...rows.values()]
         .map((r) => r.execution)
-        .filter((e) => (filter.status === undefined || e.status === filter.status) && (filter.flowId === undefined || e.flowId === filter.flowId))
+        .filter((e) => matches(e, filter))
         .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
         .filter((e) => after === undefined || e.createdAt < after[0] || (e.createdAt === after[0] && e.id < after[1]))
       return page(all, filter.limit, (e) => [e.createdAt, e.id])
