@@ -8,6 +8,7 @@ import { FlowPage } from './pages/flow-page.js'
 import { FlowsPage } from './pages/flows-page.js'
 import { TasksPage } from './pages/tasks-page.js'
 import { href, onLinkClick, parseRoute, useLocation, type Route } from './router.js'
+import { ServerBanner } from './server-banner.js'
 
 /** The editor (CodeMirror and the flow schema) is a chunk of its own: the other pages do not pay for it. */
 const loadEditor = () => import('./pages/editor-page.js')
@@ -96,6 +97,7 @@ export function App(): React.JSX.Element {
           </button>
         ) : null}
       </header>
+      <ServerBanner />
       <main id="fm-main" tabIndex={-1}>
         <Page route={route} />
       </main>

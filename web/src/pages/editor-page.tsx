@@ -158,7 +158,7 @@ export function EditorPage(): React.JSX.Element {
       </header>
       <ErrorBox error={loadError} />
       <div className="fm-editor-body">
-        <div className="fm-editor-left">
+        <div className="fm-editor-main">
           <CodeEditor ref={editor} value={text} onChange={setText} schema={looksLikeEnvelope(text) ? flowSchemas.envelope : flowSchemas.bare} diagnostics={diagnostics} label="Flow JSON" />
           <div className="fm-check" role="status" aria-live="polite" data-state={check.state === 'checked' ? (check.valid ? 'valid' : 'invalid') : check.state}>
             {check.state === 'checking' ? <span className="fm-muted">Checking…</span> : null}
@@ -193,11 +193,11 @@ export function EditorPage(): React.JSX.Element {
               ))}
             </ul>
           ) : null}
-          <RunPanel doc={doc} valid={check.state === 'checked' && check.valid} />
         </div>
         <div className="fm-graph-panel">
           {model === undefined ? <p className="fm-muted">The graph appears once the document is a flow object.</p> : <FlowGraph model={model} label="Graph of the flow being edited" />}
         </div>
+        <RunPanel doc={doc} valid={check.state === 'checked' && check.valid} />
       </div>
     </section>
   )
