@@ -169,6 +169,10 @@ describe.skipIf(!available)('the web UI in Chromium', () => {
     await expect.poll(async () => (await editorText(page).innerText()).replace(/\s+/g, ' ')).toMatch(/"description": "Store data", "type": ""/)
     // Completed, the flow is still checked as one types: an empty type is a problem.
     await page.locator('.fm-check[data-state="invalid"]').waitFor()
+    // Tab indents, so the keyboard is not trapped: Escape, then Tab, leaves the editor.
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate('document.activeElement.closest(".cm-editor") === null')).toBe(true)
   })
 
   it('turns a running execution into a completed one without a reload', async () => {
