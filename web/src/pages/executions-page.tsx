@@ -17,7 +17,11 @@ type Row = Omit<ExecutionSummary, 'input'>
  * The changes the list stream told since the page was read: the latest per execution, and the
  * rows on screen re-rendered once per frame however many arrive.
  */
-function useLiveChanges(onReset: () => void): { changes: ReadonlyMap<string, ExecutionChange>; clear: () => void } {
+function useLiveChanges(onReset: () => void): {
+  changes: ReadonlyMap<string, ExecutionChange>
+  clear: () => void
+  forget: (seen: readonly ExecutionChange[], shown: ReadonlySet<string>) => void
+} {
   const changes = useRef(new Map<string, ExecutionChange>())
   const [, setVersion] = useState(0)
   const resetRef = useRef(onReset)
@@ -43,7 +47,14 @@ function useLiveChanges(onReset: () => void): { changes: ReadonlyMap<string, Exe
     }
   }, [])
   const clear = useCallback(() => changes.current.clear(), [])
-  return { changes: changes.current, clear }
+  // Only what is on screen is kept: the stream tells every execution's changes, for hours maybe.
+  // A change that a render saw and did not show is forgotten; one that came after is kept for the next.
+  const forget = useCallback((seen: readonly ExecutionChange[], shown: ReadonlySet<string>) => {
+    for (const change of seen) {
+      if (!shown.has(change.execution_id) && changes.current.get(change.execution_id) === change) changes.current.delete(change.execution_id)
+    }
+  }, [])
+  return { changes: changes.current, clear, forget }
 }
 
 /** The page's rows with the stream's changes applied, and on the first page the new executions that match, newest first. */
@@ -92,7 +103,11 @@ export function ExecutionsPage(): React.JSX.Element {
   const flows = useLoad((signal) => api<Page<FlowSummary>>('/api/v1/flows?limit=500', { signal }), [])
 
   const firstPage = cursor === undefined
+  const seen = [...live.changes.values()]
   const rows = mergeRows(list.data?.items ?? [], live.changes, filters, firstPage)
+  // After every render (one per frame at most while changes arrive), forget what it did not show.
+  const { forget } = live
+  useEffect(() => forget(seen, new Set(rows.map((e) => e.execution_id))))
   const running = rows.some((e) => e.status === 'running' || e.status === 'pending')
   const now = useNow(running)
   const setFilters = (next: Partial<ExecutionFilters>): void => {
