@@ -154,12 +154,8 @@ Examples:
     .option('--tasks <module>', TASKS_HELP, collect, [])
     .addHelpText('after', `
 Environment: PORT, HOST, DATABASE_URL, LOG_LEVEL (default info), FLOW_MANAGER_TASKS (comma-separated),
-<<<<<<< HEAD
 FLOW_MANAGER_API_KEYS (comma-separated; when set, requests need "Authorization: Bearer KEY" or "X-API-Key: KEY"),
-=======
-FLOW_MANAGER_API_KEYS (comma-separated; when set, requests need "Authorization: Bearer KEY"),
 FLOW_MANAGER_HTTP_ALLOW (destinations the http task may reach beyond public addresses),
->>>>>>> http
 FLOW_MANAGER_MAX_CONCURRENT, FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_SHUTDOWN_GRACE_MS (see the README).
 
 Examples:

@@ -10,9 +10,11 @@ import { registerErrorHandling } from './error-handler.js'
 import { DEFAULT_MAX_JSON_DEPTH, registerJsonParser } from './json-body.js'
 import { registerMetrics } from './metrics.js'
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js'
+import { createExecutionFeed } from './execution-feed.js'
 import { executionEventRoutes } from './routes/execution-events.js'
 import { executionRoutes } from './routes/executions.js'
 import { flowRoutes } from './routes/flows.js'
+import { listEventRoutes } from './routes/list-events.js'
 import { operationsRoutes } from './routes/operations.js'
 import { seedCompatRoutes } from './routes/seed-compat.js'
 import { taskRoutes } from './routes/tasks.js'
@@ -39,6 +41,8 @@ export interface BuildAppOptions {
   readonly defaultWaitMs?: number
   /** Milliseconds between SSE heartbeats; default 15000. */
   readonly heartbeatMs?: number
+  /** Milliseconds between the list event stream's looks for changes made by other nodes; default 1000. */
+  readonly listPollMs?: number
   /** Folder of the built web UI served under /ui/; default web/dist of this package. */
   readonly uiRoot?: string
   /** Sees every route as it is added, plugins' included (the auth test walks the table with it). */
@@ -116,7 +120,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   taskRoutes(app, { engine })
   flowRoutes(app, { engine })
   executionRoutes(app, { engine, defaultWaitMs })
-  executionEventRoutes(app, { engine, heartbeatMs: options.heartbeatMs ?? 15_000, openStreams })
+  const heartbeatMs = options.heartbeatMs ?? 15_000
+  executionEventRoutes(app, { engine, heartbeatMs, openStreams })
+  const feed = createExecutionFeed({ engine, pollMs: options.listPollMs ?? 1000, log: app.log })
+  app.addHook('onClose', (_app, done) => {
+    feed.close()
+    done()
+  })
+  listEventRoutes(app, { feed, heartbeatMs, openStreams })
   seedCompatRoutes(app, { engine, defaultWaitMs })
   await uiRoutes(app, options.uiRoot === undefined ? {} : { root: options.uiRoot })
   return app

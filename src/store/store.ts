@@ -275,6 +275,19 @@ export interface ExecutionFilter {
   readonly status?: ExecutionStatus
   readonly flowId?: string
   readonly parentExecutionId?: string
+  /** Ids starting with this text (case-sensitive). */
+  readonly idPrefix?: string
+  /** Created at or after this time (epoch ms). */
+  readonly createdAfter?: number
+  /** Created before this time (epoch ms). */
+  readonly createdBefore?: number
+  /** Only these ids (at most 500). */
+  readonly ids?: readonly string[]
+  /**
+   * Executions whose status may have changed at or after this time (epoch ms): unfinished ones
+   * updated since, and those finished since. The list stream's poll: it reads an index, not the table.
+   */
+  readonly changedSince?: number
   /** 1 to 500. */
   readonly limit: number
   /** The `next_cursor` of the previous page. */

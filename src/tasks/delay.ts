@@ -7,7 +7,7 @@ export const MAX_DELAY_MS = 86_400_000
 export const delayTask = defineTask({
   name: 'delay',
   description: 'Waits input.ms milliseconds (at most one day), then succeeds; a cancelled execution stops the wait.',
-  input: z.looseObject({ ms: z.number().int().min(0).max(MAX_DELAY_MS) }),
+  input: z.looseObject({ ms: z.number().int().min(0).max(MAX_DELAY_MS).describe('How long to wait, in milliseconds.') }),
   run: (input, context) =>
     new Promise((resolve, reject) => {
       const { signal } = context

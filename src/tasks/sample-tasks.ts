@@ -3,8 +3,8 @@ import { defineTask, NonRetryableError, type TaskContext } from './define-task.j
 
 /** Input the sample tasks understand: which tasks to fail, and a random failure rate. */
 const SampleInput = z.looseObject({
-  fail: z.union([z.array(z.string()), z.string()]).optional(),
-  failure_rate: z.number().min(0).max(1).optional(),
+  fail: z.union([z.array(z.string()), z.string()]).optional().describe('The name of a task to fail, or a list of them.'),
+  failure_rate: z.number().min(0).max(1).optional().describe('The chance, from 0 to 1, that the task fails at random.'),
 })
 type SampleInput = z.output<typeof SampleInput>
 

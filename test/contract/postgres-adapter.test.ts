@@ -64,7 +64,7 @@ describe.skipIf(!available)('the PostgreSQL adapter', () => {
       const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore({ url: fresh.url, poolSize: 2 })))
       await Promise.all(stores.map((s) => s.close()))
       const applied = await sql(fresh.url, 'select name from kysely_migration')
-      expect(applied.rows.map((r: { name: string }) => r.name)).toEqual(['001_init'])
+      expect(applied.rows.map((r: { name: string }) => r.name)).toEqual(['001_init', '002_executions_finished'])
     } finally {
       await fresh.drop()
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LeaseLostError, type Store } from '../../src/store/store.js'
+import { LeaseLostError, type ExecutionFilter, type Store } from '../../src/store/store.js'
 import { create, flow, LEASE_MS, next, seeded, T0, write } from './steps.js'
 
 export interface OpenedStore {
@@ -267,6 +267,48 @@ export function describeStore(name: string, open: () => Promise<OpenedStore>): v
         expect(await collect({ flowId: 'odd', status: 'failed' }, 4)).toEqual([])
         expect((await store.listExecutions({ limit: 23 })).nextCursor).toBeNull()
         await expect(store.listExecutions({ limit: 5, cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: 'INPUT_INVALID' })
+      }))
+
+      it('filters executions by id prefix, by a creation time range and by ids', withStore(async (store) => {
+        const ids = ['abc-1', 'abc-2', 'abd-1', 'b-1', 'a%c', 'a_c']
+        for (const [i, id] of ids.entries()) await write(store, create(id, { owner: 'n1', createdAt: T0 + i * 10 }))
+        const list = async (filter: Omit<ExecutionFilter, 'limit'>) => (await store.listExecutions({ ...filter, limit: 50 })).items.map((e) => e.id)
+        expect(await list({ idPrefix: 'abc' })).toEqual(['abc-2', 'abc-1'])
+        expect(await list({ idPrefix: 'ab' })).toEqual(['abd-1', 'abc-2', 'abc-1'])
+        expect(await list({ idPrefix: 'abc-1' })).toEqual(['abc-1'])
+        // LIKE's wildcards are plain text here.
+        expect(await list({ idPrefix: 'a%' })).toEqual(['a%c'])
+        expect(await list({ idPrefix: 'a_' })).toEqual(['a_c'])
+        expect(await list({ idPrefix: 'ABC' })).toEqual([])
+        expect(await list({ createdAfter: T0 + 10, createdBefore: T0 + 30 })).toEqual(['abd-1', 'abc-2'])
+        expect(await list({ createdAfter: T0 + 45 })).toEqual(['a_c'])
+        expect(await list({ createdBefore: T0 + 1 })).toEqual(['abc-1'])
+        expect(await list({ idPrefix: 'ab', createdAfter: T0 + 5, status: 'running' })).toEqual(['abd-1', 'abc-2'])
+        expect(await list({ ids: ['b-1', 'abc-1', 'missing'] })).toEqual(['b-1', 'abc-1'])
+        expect(await list({ ids: [] })).toEqual([])
+        const firstPage = await store.listExecutions({ idPrefix: 'a', limit: 2 })
+        expect(firstPage.items.map((e) => e.id)).toEqual(['a_c', 'a%c'])
+        expect((await store.listExecutions({ idPrefix: 'a', limit: 2, cursor: firstPage.nextCursor ?? '' })).items.map((e) => e.id)).toEqual(['abd-1', 'abc-2'])
+      }))
+
+      it('finds the executions whose status may have changed since a time: unfinished ones updated since, and those finished since', withStore(async (store) => {
+        await write(store, create('running-idle', { owner: 'n1' }))
+        await write(store, create('running-stepped', { owner: 'n1' }))
+        await write(store, next('running-stepped', 'n1', 1, { at: T0 + 100 }))
+        await write(store, create('finished-before', { owner: 'n1' }))
+        await write(store, next('finished-before', 'n1', 1, { at: T0 + 10, end: 'completed' }))
+        await write(store, create('finished-since', { owner: 'n1' }))
+        await write(store, next('finished-since', 'n1', 1, { at: T0 + 100, end: 'failed' }))
+        await write(store, create('queued-since', { owner: null, createdAt: T0 + 100 }))
+        const changed = await store.listExecutions({ changedSince: T0 + 50, limit: 50 })
+        expect(changed.items.map((e) => e.id).sort()).toEqual(['finished-since', 'queued-since', 'running-stepped'])
+        expect((await store.listExecutions({ changedSince: T0 + 101, limit: 50 })).items).toEqual([])
+        expect((await store.listExecutions({ changedSince: T0, limit: 50 })).items).toHaveLength(5)
+        // It pages like any listing.
+        const first = await store.listExecutions({ changedSince: T0 + 50, limit: 2 })
+        const second = await store.listExecutions({ changedSince: T0 + 50, limit: 2, cursor: first.nextCursor ?? '' })
+        expect([...first.items, ...second.items].map((e) => e.id)).toEqual(changed.items.map((e) => e.id))
+        expect(second.nextCursor).toBeNull()
       }))
 
       it('counts only queued executions: pending and held by nobody', withStore(async (store) => {

@@ -37,6 +37,9 @@ export async function ensureUiBuilt(): Promise<void> {
   const out = join(web, `.dist-${process.pid}`)
   await promisify(execFile)(process.execPath, [join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(web, 'vite.config.ts'), '--outDir', out, '--logLevel', 'warn'], {
     cwd: REPO,
+    // Vitest sets NODE_ENV=test, which Vite would follow into a development build of React
+    // (effects run twice under StrictMode): test what users get.
+    env: { ...process.env, NODE_ENV: 'production' },
   })
   const old = join(web, `.dist-old-${process.pid}`)
   if (existsSync(UI_DIST)) renameSync(UI_DIST, old)
@@ -68,8 +71,13 @@ export function launchChromium(): Promise<Browser> {
 
 export interface UiServer {
   readonly url: string
+  /** The engine serving now (a new one after `start`). */
   readonly engine: Engine
   readonly store: Store
+  /** Stops serving (the browser then meets a closed port), keeping the database. */
+  stop(): Promise<void>
+  /** Serves again on the same port and database. */
+  start(): Promise<void>
   close(): Promise<void>
 }
 
@@ -77,20 +85,34 @@ export interface UiServer {
 export async function startUiServer(options: { tasks?: readonly TaskType[]; apiKeys?: readonly string[] } = {}): Promise<UiServer> {
   const dir = mkdtempSync(join(tmpdir(), 'flow-manager-e2e-'))
   const store = await openStore(`sqlite:${join(dir, 'e2e.db')}`)
-  const engine = createEngine({ store, tasks: createTaskRegistry([...builtinTasks, ...(options.tasks ?? [])]) })
-  let server: RunningServer
+  let engine: Engine
+  let server: RunningServer | undefined
+  const listen = async (port: number): Promise<RunningServer> => {
+    engine = createEngine({ store, tasks: createTaskRegistry([...builtinTasks, ...(options.tasks ?? [])]) })
+    return startServer({ engine, host: '127.0.0.1', port, logger: pino({ level: 'silent' }), graceMs: 0, app: { apiKeys: options.apiKeys ?? [], uiRoot: UI_DIST } })
+  }
   try {
-    server = await startServer({ engine, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), graceMs: 0, app: { apiKeys: options.apiKeys ?? [], uiRoot: UI_DIST } })
+    server = await listen(0)
   } catch (error) {
     await store.close()
     throw error
   }
+  const url = server.url
   return {
-    url: server.url,
-    engine,
+    url,
+    get engine() {
+      return engine
+    },
     store,
+    async stop() {
+      await server?.close()
+      server = undefined
+    },
+    async start() {
+      server ??= await listen(Number(new URL(url).port))
+    },
     async close() {
-      await server.close()
+      await server?.close()
       await store.close()
       rmSync(dir, { recursive: true, force: true })
     },

@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { defineTask } from '../../src/tasks/define-task.js'
 import { artifactPath, ensureUiBuilt, launchChromium, startUiServer, type UiServer, browserAvailable } from './ui-harness.js'
@@ -30,6 +30,7 @@ const GATED_FLOW = {
 }
 
 const node = (page: Page, task: string) => page.locator(`.fm-node[data-task="${task}"]`)
+const editorText = (page: Page) => page.getByRole('textbox', { name: 'Flow JSON' })
 
 let browser: Browser
 let server: UiServer
@@ -111,38 +112,67 @@ describe.skipIf(!available)('the web UI in Chromium', () => {
     await page.screenshot({ path: artifactPath('execution-failed.png') })
   })
 
-  it('shows validation problems at their paths and lines, and redraws the graph as one types', async () => {
+  it('shows the flow schema\'s problems at once and the server\'s when it answers, inline, and redraws the graph as one types', async () => {
     await page.goto(`${server.url}/ui/editor`)
     await page.locator('.fm-check[data-state="valid"]').waitFor()
     await page.locator('.fm-graph[data-ready]').waitFor()
-    const editor = page.getByLabel('Flow JSON')
+    // Hold the server's answers, so that what the schema finds alone can be seen first.
+    const held: Route[] = []
+    await page.route('**/api/v1/flows/validate', (route) => void held.push(route))
     const broken = {
       flow: {
         id: 'broken',
         name: 'Broken',
         start_task: 'fetch',
+        max_steps: 'ten',
         tasks: [{ name: 'fetch', type: 'noop' }, { name: 'store', type: 'noop' }, { name: 'notify', type: 'noop' }],
         conditions: [{ name: 'after_fetch', source_task: 'fetch', outcome: 'success', target_task_sucess: 'store', target_task_failure: 'nowhere' }],
       },
     }
-    await editor.fill(JSON.stringify(broken, null, 2))
+    await editorText(page).fill(JSON.stringify(broken, null, 2))
+    // The schema's finding, underlined where it is, explained on hover.
+    const tooltip = page.locator('.cm-tooltip-lint')
+    await page.locator('.cm-lintRange-error', { hasText: '"ten"' }).hover()
+    await tooltip.filter({ hasText: 'Expected integer but received string' }).filter({ hasText: 'flow schema' }).waitFor()
+    expect(await page.locator('.cm-lintRange-error', { hasText: 'nowhere' }).count()).toBe(0)
+
+    for (const route of held.splice(0)) await route.continue()
+    await page.unroute('**/api/v1/flows/validate')
     await page.locator('.fm-check[data-state="invalid"]').waitFor()
+    // The server's findings, inline too: a typo it suggests a fix for, and a target no task has.
+    await page.locator('.cm-lintRange-error', { hasText: '"target_task_sucess": "store"' }).hover()
+    await tooltip.filter({ hasText: 'did you mean "target_task_success"' }).filter({ hasText: 'server' }).waitFor()
+    await page.locator('.cm-lintRange-error', { hasText: '"target_task_failure": "nowhere"' }).waitFor()
+    await page.locator('.cm-lint-marker-error').first().waitFor()
+    // Also listed with their paths and lines below the editor.
     const typo = page.locator('.fm-issue[data-path="/flow/conditions/0/target_task_sucess"]')
-    await typo.getByText('line 25').waitFor()
-    await page.locator('.fm-issue[data-path="/flow/conditions/0/target_task_failure"]').getByText(/nowhere/).waitFor()
-    await page.locator('.fm-gutter .marked.error').first().waitFor()
+    await typo.getByText('line 26').waitFor()
     // The graph follows the text: three tasks and the unknown target drawn as a missing task.
     await expect.poll(() => page.locator('.fm-node.kind-task').count()).toBe(3)
     await page.locator('.fm-node.kind-missing[data-task="nowhere"]').waitFor()
+    await page.screenshot({ path: artifactPath('editor-validation.png') })
 
     // Clicking a problem selects its text in the editor.
     await typo.getByRole('button').click()
-    const selected = await editor.evaluate((el) => {
-      const area = el as unknown as { value: string; selectionStart: number; selectionEnd: number }
-      return area.value.slice(area.selectionStart, area.selectionEnd)
-    })
-    expect(selected).toMatch(/^"target_task_sucess": "store"/)
-    await page.screenshot({ path: artifactPath('editor-validation.png') })
+    expect(await page.evaluate('String(window.getSelection())')).toMatch(/^"target_task_sucess": "store"/)
+  })
+
+  it('completes a key from the flow schema', async () => {
+    await page.goto(`${server.url}/ui/editor`)
+    await page.locator('.fm-check[data-state="valid"]').waitFor()
+    await page.locator('.cm-line', { hasText: '"description": "Store data"' }).click()
+    await page.keyboard.press('End')
+    await page.keyboard.type(',\n"ty')
+    const option = page.locator('.cm-tooltip-autocomplete li', { hasText: 'type' })
+    await option.waitFor()
+    await option.click()
+    await expect.poll(async () => (await editorText(page).innerText()).replace(/\s+/g, ' ')).toMatch(/"description": "Store data", "type": ""/)
+    // Completed, the flow is still checked as one types: an empty type is a problem.
+    await page.locator('.fm-check[data-state="invalid"]').waitFor()
+    // Tab indents, so the keyboard is not trapped: Escape, then Tab, leaves the editor.
+    await page.keyboard.press('Escape')
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate('document.activeElement.closest(".cm-editor") === null')).toBe(true)
   })
 
   it('turns a running execution into a completed one without a reload', async () => {

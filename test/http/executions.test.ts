@@ -108,6 +108,36 @@ describe('GET /api/v1/executions', () => {
     }
   })
 
+  it('filters by id prefix and by a creation time range', async () => {
+    const local = await createTestApp()
+    try {
+      const run = async () => (await local.app.inject({ method: 'POST', url: '/api/v1/executions', payload: { flow: SEED } })).json<{ execution_id: string; created_at: string }>()
+      const first = await run()
+      const second = await run()
+      const list = async (query: string) => (await local.app.inject({ url: `/api/v1/executions?${query}` })).json<{ items: { execution_id: string }[] }>().items.map((e) => e.execution_id)
+      expect(await list(`id_prefix=${second.execution_id.slice(0, -2)}`)).toContain(second.execution_id)
+      expect(await list(`id_prefix=${second.execution_id}`)).toEqual([second.execution_id])
+      expect(await list(`id_prefix=${encodeURIComponent('no-such-')}`)).toEqual([])
+      expect(await list(`created_after=${second.created_at}`)).toEqual([second.execution_id])
+      expect(await list(`created_before=${second.created_at}`)).toEqual(first.created_at === second.created_at ? [] : [first.execution_id])
+      const hourAgo = new Date(Date.parse(first.created_at) - 3_600_000).toISOString()
+      expect(await list(`created_after=${encodeURIComponent(hourAgo.replace('Z', '+00:00'))}&created_before=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).toEqual([
+        second.execution_id,
+        first.execution_id,
+      ])
+    } finally {
+      await local.close()
+    }
+  })
+
+  it('answers 400 naming the parameter for a bad time or an empty time range', async () => {
+    const bad = expectProblem(await t.app.inject({ url: '/api/v1/executions?created_after=yesterday' }), 400, 'REQUEST_INVALID')
+    expect(bad.errors).toEqual([expect.objectContaining({ path: '/created_after', message: expect.stringContaining('ISO 8601') })])
+    const empty = expectProblem(await t.app.inject({ url: '/api/v1/executions?created_after=2026-01-02T00:00:00Z&created_before=2026-01-01T00:00:00Z' }), 400, 'REQUEST_INVALID')
+    expect(empty.errors).toEqual([expect.objectContaining({ path: '/created_before', message: expect.stringContaining('later than created_after') })])
+    expectProblem(await t.app.inject({ url: '/api/v1/executions?id_prefix=' }), 400, 'REQUEST_INVALID')
+  })
+
   it('answers 400 for a bad filter, limit or cursor', async () => {
     expectProblem(await t.app.inject({ url: '/api/v1/executions?status=done' }), 400, 'REQUEST_INVALID')
     expectProblem(await t.app.inject({ url: '/api/v1/executions?limit=0' }), 400, 'REQUEST_INVALID')

@@ -1,3 +1,5 @@
+import { reachingFetch } from './connection.js'
+
 /**
  * The UI's client of the HTTP API (SPEC §3, §4). Wire types are declared here rather than imported
  * from the server: the UI depends on the API's JSON, not on the server's code.
@@ -185,12 +187,18 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   for (;;) {
     const headers: Record<string, string> = { accept: 'application/json', ...authHeaders() }
     if (init.body !== undefined) headers['content-type'] = 'application/json'
-    const response = await fetch(path, {
-      method: init.method ?? 'GET',
-      headers,
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-      ...(init.signal === undefined ? {} : { signal: init.signal }),
-    })
+    const method = init.method ?? 'GET'
+    // Reads wait for an unreachable server to come back; writes fail at once (see connection.ts).
+    const response = await reachingFetch(
+      path,
+      {
+        method,
+        headers,
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+        ...(init.signal === undefined ? {} : { signal: init.signal }),
+      },
+      { retry: method === 'GET' },
+    )
     if (response.status === 401) {
       const problem = (await response.json().catch(() => ({}))) as ProblemBody
       await keyNeeded(currentKey() === null ? 'This server needs an API key.' : (problem.detail ?? 'That API key was refused.'))

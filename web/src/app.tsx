@@ -1,13 +1,20 @@
+import { lazy, Suspense } from 'react'
 import { apiKey, setApiKey } from './api.js'
 import { Link } from './components.js'
 import { KeyPrompt } from './key-prompt.js'
-import { EditorPage } from './pages/editor-page.js'
 import { ExecutionPage } from './pages/execution-page.js'
 import { ExecutionsPage } from './pages/executions-page.js'
 import { FlowPage } from './pages/flow-page.js'
 import { FlowsPage } from './pages/flows-page.js'
 import { TasksPage } from './pages/tasks-page.js'
 import { href, onLinkClick, parseRoute, useLocation, type Route } from './router.js'
+import { ServerBanner } from './server-banner.js'
+
+/** The editor (CodeMirror and the flow schema) is a chunk of its own: the other pages do not pay for it. */
+const loadEditor = () => import('./pages/editor-page.js')
+const EditorPage = lazy(() => loadEditor().then((m) => ({ default: m.EditorPage })))
+/** Starts fetching the editor when a pointer or the keyboard reaches its link, before the click. */
+const preloadEditor = (): void => void loadEditor()
 
 const NAV = [
   { to: href.executions(), label: 'Executions', pages: ['executions', 'execution'] },
@@ -27,7 +34,11 @@ function Page({ route }: { route: Route }): React.JSX.Element {
     case 'flow':
       return <FlowPage key={route.id} id={route.id} />
     case 'editor':
-      return <EditorPage />
+      return (
+        <Suspense fallback={<p className="fm-muted">Loading the editor…</p>}>
+          <EditorPage />
+        </Suspense>
+      )
     case 'tasks':
       return <TasksPage />
     case 'not-found':
@@ -58,7 +69,12 @@ export function App(): React.JSX.Element {
           <ul>
             {NAV.map((item) => (
               <li key={item.to}>
-                <a href={item.to} aria-current={(item.pages as readonly string[]).includes(route.page) ? 'page' : undefined} onClick={onLinkClick}>
+                <a
+                  href={item.to}
+                  aria-current={(item.pages as readonly string[]).includes(route.page) ? 'page' : undefined}
+                  onClick={onLinkClick}
+                  {...(item.label === 'Editor' ? { onPointerEnter: preloadEditor, onFocus: preloadEditor } : {})}
+                >
                   {item.label}
                 </a>
               </li>
@@ -81,6 +97,7 @@ export function App(): React.JSX.Element {
           </button>
         ) : null}
       </header>
+      <ServerBanner />
       <main id="fm-main" tabIndex={-1}>
         <Page route={route} />
       </main>

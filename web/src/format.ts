@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react'
+import { noteServerTime, serverNow } from './server-clock.js'
 
 /** 850 ms, 1.2 s, 3 min 4 s, 2 h 5 min. */
 export function formatMs(ms: number | null | undefined): string {
@@ -21,21 +22,30 @@ export function formatTime(iso: string | null | undefined): string {
   return date.toDateString() === new Date().toDateString() ? timeFormat.format(date) : dateTimeFormat.format(date)
 }
 
-/** Milliseconds between two ISO times, or until now while `to` is missing. */
+/**
+ * Milliseconds between two ISO times written by the server, or from one until `now` (the
+ * server's now, see useNow) while `to` is missing. Never negative: a start later than `now`
+ * teaches the clock, and counts as just started.
+ */
 export function elapsed(from: string | null, to: string | null, now: number): number | null {
   if (from === null) return null
-  return (to === null ? now : Date.parse(to)) - Date.parse(from)
+  const start = Date.parse(from)
+  if (to !== null) return Math.max(0, Date.parse(to) - start)
+  if (start > now) noteServerTime(start)
+  return Math.max(0, now - start)
 }
 
-/** The current time, ticking every 100 ms while `active` (for running timers). */
+/** The server's current time, re-rendering every 100 ms while `active` (for running timers). */
 export function useNow(active: boolean): number {
-  const [now, setNow] = useState(() => Date.now())
+  const [, setTick] = useState(0)
   useEffect(() => {
     if (!active) return
-    const timer = setInterval(() => setNow(Date.now()), 100)
+    const timer = setInterval(() => setTick((t) => t + 1), 100)
     return () => clearInterval(timer)
   }, [active])
-  return now
+  // Read at each render, not kept from the last tick: a row that appears between ticks would
+  // otherwise start from a stale time.
+  return serverNow()
 }
 
 export function json(value: unknown): string {

@@ -1,4 +1,5 @@
-import { authHeaders, executionPath, keyNeeded } from './api.js'
+import { authHeaders, executionPath, keyNeeded, type ExecutionSummary } from './api.js'
+import { reachingFetch } from './connection.js'
 
 /**
  * An event of GET /api/v1/executions/{id}/events: `{type, execution_id, event_seq, at, task_name,
@@ -19,20 +20,25 @@ export interface IdentifiedEvent {
   readonly event: WireEvent
 }
 
+interface Message {
+  readonly event: string | undefined
+  readonly data: string
+}
+
 /**
- * Follows an execution's event stream until it ends or `signal` aborts. EventSource cannot send an
- * Authorization header, so the stream is read with fetch; a dropped connection is resumed with
- * Last-Event-ID, so every event arrives once.
+ * Follows a server-sent event stream until `onMessage` answers 'stop', the server refuses it, or
+ * `signal` aborts. EventSource cannot send an Authorization header, so the stream is read with
+ * fetch; a dropped connection is resumed with Last-Event-ID (an `id:` line on its own counts), so
+ * every message arrives once, and an unreachable server is waited for (see connection.ts).
  */
-export async function followExecution(id: string, onEvent: (event: IdentifiedEvent) => void, signal: AbortSignal): Promise<void> {
-  let lastId: number | undefined
-  let finished = false
+async function followStream(path: string, onMessage: (message: Message) => 'stop' | undefined, signal: AbortSignal): Promise<void> {
+  let lastId: string | undefined
   let retryMs = 2000
-  while (!finished && !signal.aborted) {
+  while (!signal.aborted) {
     try {
       const headers: Record<string, string> = { accept: 'text/event-stream', ...authHeaders() }
-      if (lastId !== undefined) headers['last-event-id'] = String(lastId)
-      const response = await fetch(`${executionPath(id)}/events`, { headers, signal })
+      if (lastId !== undefined) headers['last-event-id'] = lastId
+      const response = await reachingFetch(path, { headers, signal }, { retry: true })
       if (response.status === 401) {
         await keyNeeded('This server needs an API key.')
         continue
@@ -46,42 +52,78 @@ export async function followExecution(id: string, onEvent: (event: IdentifiedEve
         buffer += value
         let end: number
         while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end)
+          const block = parseBlock(buffer.slice(0, end))
           buffer = buffer.slice(end + 2)
-          const message = parseBlock(block)
-          if (message.retry !== undefined) retryMs = message.retry
-          if (message.item === undefined) continue
-          lastId = message.item.id
-          if (message.item.event.type === 'execution_finished') finished = true
-          onEvent(message.item)
+          if (block.retry !== undefined) retryMs = block.retry
+          if (block.id !== undefined) lastId = block.id
+          if (block.data !== undefined && onMessage({ event: block.event, data: block.data }) === 'stop') return
         }
       }
-      // The server closes the stream after execution_finished; any other close is a drop.
+      // The server closed the stream without our asking: reconnect after its retry delay.
     } catch (error) {
       if (signal.aborted) return
       void error
     }
-    if (!finished && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, retryMs))
+    if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, retryMs))
   }
 }
 
-function parseBlock(block: string): { item?: IdentifiedEvent; retry?: number } {
-  let id: number | undefined
-  let data = ''
-  let retry: number | undefined
+function parseBlock(block: string): { id?: string; event?: string; data?: string; retry?: number } {
+  const out: { id?: string; event?: string; data?: string; retry?: number } = {}
   for (const line of block.split('\n')) {
     if (line.startsWith(':')) continue
     const colon = line.indexOf(':')
     const field = colon < 0 ? line : line.slice(0, colon)
     const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '')
-    if (field === 'id') id = Number(value)
-    else if (field === 'data') data += value
-    else if (field === 'retry') retry = Number(value)
+    if (field === 'id') out.id = value
+    else if (field === 'event') out.event = value
+    else if (field === 'data') out.data = out.data === undefined ? value : `${out.data}\n${value}`
+    else if (field === 'retry' && /^\d+$/.test(value)) out.retry = Number(value)
   }
-  if (id === undefined || data === '') return retry === undefined ? {} : { retry }
+  return out
+}
+
+function parseJson<T>(text: string): T | undefined {
   try {
-    return { item: { id, event: JSON.parse(data) as WireEvent }, ...(retry === undefined ? {} : { retry }) }
+    return JSON.parse(text) as T
   } catch {
-    return {}
+    return undefined
   }
+}
+
+/** Follows an execution's event stream until its execution_finished or until `signal` aborts. */
+export function followExecution(id: string, onEvent: (event: IdentifiedEvent) => void, signal: AbortSignal): Promise<void> {
+  return followStream(
+    `${executionPath(id)}/events`,
+    (message) => {
+      const event = parseJson<WireEvent & { event_seq?: number }>(message.data)
+      if (event === undefined || typeof event.event_seq !== 'number') return undefined
+      onEvent({ id: event.event_seq, event })
+      return event.type === 'execution_finished' ? 'stop' : undefined
+    },
+    signal,
+  )
+}
+
+/** An execution's summary as GET /api/v1/events tells it: no input, and the position in its log. */
+export interface ExecutionChange extends Omit<ExecutionSummary, 'input'> {
+  readonly type: 'execution_created' | 'execution_updated' | 'execution_finished'
+  readonly event_seq: number
+}
+
+/**
+ * Follows GET /api/v1/events, the status changes of every execution, until `signal` aborts.
+ * `onReset` is called when more changed than the stream tells one by one: read the list again.
+ */
+export function followExecutions(handlers: { onChange: (change: ExecutionChange) => void; onReset: () => void }, signal: AbortSignal): Promise<void> {
+  return followStream(
+    '/api/v1/events',
+    (message) => {
+      if (message.event === 'reset') handlers.onReset()
+      const change = parseJson<ExecutionChange>(message.data)
+      if (change !== undefined && typeof change.execution_id === 'string' && change.type.startsWith('execution_')) handlers.onChange(change)
+      return undefined
+    },
+    signal,
+  )
 }

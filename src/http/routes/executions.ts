@@ -38,6 +38,19 @@ const StartBody = z
   .meta({ examples: [{ flow: SEED_FLOW, input: {} }, { flow_id: 'flow123', input: { fail: ['task2'] }, wait_ms: 5000 }] })
 
 const IdParams = z.object({ id: z.string().min(1).max(200) })
+
+const Time = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date and time with a zone, e.g. 2026-01-31T09:00:00Z' })
+const ListQuery = PagingQuery.extend({
+  status: z.enum(EXECUTION_STATUSES).optional().describe('Executions in this status.'),
+  flow_id: z.string().min(1).max(200).optional().describe('Executions of this flow id (inline flows: the id in their definition).'),
+  id_prefix: z.string().min(1).max(200).optional().describe('Executions whose id starts with this text (case-sensitive).'),
+  created_after: Time.optional().describe('Executions created at or after this time (ISO 8601).'),
+  created_before: Time.optional().describe('Executions created before this time (ISO 8601).'),
+  parent_execution_id: z.string().min(1).max(200).optional().describe("A sub-flow's parent: the child executions it started."),
+}).refine((q) => q.created_after === undefined || q.created_before === undefined || Date.parse(q.created_after) < Date.parse(q.created_before), {
+  path: ['created_before'],
+  message: 'created_before must be later than created_after; the range is empty',
+})
 const ExecutionResponses = { 200: ExecutionViewSchema, 202: ExecutionViewSchema, 404: ProblemSchema, 409: ProblemSchema, ...COMMON_PROBLEMS }
 
 export interface ExecutionRouteDeps {
@@ -147,23 +160,22 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
     {
       schema: {
         tags: ['executions'],
-        summary: 'Executions, newest first; filters status and flow_id',
-        querystring: PagingQuery.extend({
-          status: z.enum(EXECUTION_STATUSES).optional(),
-          flow_id: z.string().min(1).max(200).optional(),
-          parent_execution_id: z.string().min(1).max(200).optional().describe("A sub-flow's parent: list the child executions it started."),
-        }),
+        summary: 'Executions, newest first; filters status, flow_id, id_prefix, parent_execution_id and a creation time range',
+        querystring: ListQuery,
         response: { 200: pageOf(ExecutionSummarySchema), ...COMMON_PROBLEMS },
       },
     },
     async (request) => {
-      const { limit, cursor, status, flow_id, parent_execution_id } = request.query
+      const { limit, cursor, status, flow_id, id_prefix, created_after, created_before, parent_execution_id } = request.query
       const page = await engine.reads.list({
         limit,
         ...(cursor === undefined ? {} : { cursor }),
         ...(status === undefined ? {} : { status }),
         ...(flow_id === undefined ? {} : { flowId: flow_id }),
         ...(parent_execution_id === undefined ? {} : { parentExecutionId: parent_execution_id }),
+        ...(id_prefix === undefined ? {} : { idPrefix: id_prefix }),
+        ...(created_after === undefined ? {} : { createdAfter: Date.parse(created_after) }),
+        ...(created_before === undefined ? {} : { createdBefore: Date.parse(created_before) }),
       })
       return { items: page.items.map(toExecutionSummary), next_cursor: page.nextCursor }
     },

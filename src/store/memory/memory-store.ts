@@ -5,6 +5,7 @@ import {
   LeaseLostError,
   NEVER,
   type ExecutionEventRecord,
+  type ExecutionFilter,
   type ExecutionRecord,
   type FlowRecord,
   type NewExecution,
@@ -19,6 +20,7 @@ import { applyRunWrite } from '../run-records.js'
 
 interface Row {
   execution: ExecutionRecord
+  updatedAt: number
   leaseExpiresAt: number | null
   readonly runs: TaskRunRecord[]
   readonly items: Map<number, readonly unknown[]>
@@ -60,6 +62,21 @@ function newRecord(create: NewExecution): ExecutionRecord {
   }
 }
 
+/** Whether an execution passes a listing's filter, as the SQL stores' where clause decides it. */
+function matches(e: ExecutionRecord, updatedAt: number, filter: ExecutionFilter): boolean {
+  const since = filter.changedSince
+  return (
+    (filter.status === undefined || e.status === filter.status) &&
+    (filter.flowId === undefined || e.flowId === filter.flowId) &&
+    (filter.parentExecutionId === undefined || e.parent?.executionId === filter.parentExecutionId) &&
+    (filter.idPrefix === undefined || e.id.startsWith(filter.idPrefix)) &&
+    (filter.createdAfter === undefined || e.createdAt >= filter.createdAfter) &&
+    (filter.createdBefore === undefined || e.createdAt < filter.createdBefore) &&
+    (filter.ids === undefined || filter.ids.includes(e.id)) &&
+    (since === undefined || (unfinished(e) && updatedAt >= since) || (e.finishedAt !== null && e.finishedAt >= since))
+  )
+}
+
 /**
  * A store that keeps everything in this process's memory and nothing on disk: for tests and
  * throwaway runs. Writes apply at once and return nothing to await.
@@ -77,7 +94,7 @@ export function createMemoryStore(): Store {
       throw new FlowManagerError('IDEMPOTENCY_KEY_REUSED', `idempotency key "${create.idempotencyKey}" is taken by another execution`)
     }
     if (create.idempotencyKey !== null) byKey.set(create.idempotencyKey, create.id)
-    const row: Row = { execution: newRecord(create), leaseExpiresAt: null, runs: [], items: new Map(), events: [], signals: [] }
+    const row: Row = { execution: newRecord(create), updatedAt: create.createdAt, leaseExpiresAt: null, runs: [], items: new Map(), events: [], signals: [] }
     rows.set(create.id, row)
     return row
   }
@@ -112,6 +129,7 @@ export function createMemoryStore(): Store {
       ...(state.inputJson === undefined ? {} : { input: JSON.parse(state.inputJson) as unknown }),
     }
     row.leaseExpiresAt = step.leaseExpiresAt
+    row.updatedAt = state.updatedAt
     for (const w of step.runs) {
       if (w.kind === 'start' && w.itemsJson !== undefined) row.items.set(w.seq, JSON.parse(w.itemsJson) as unknown[])
       applyRunWrite(row.runs, step.executionId, w)
@@ -213,13 +231,8 @@ export function createMemoryStore(): Store {
     async listExecutions(filter) {
       const after = filter.cursor === undefined ? undefined : await Promise.resolve(decodeCursor<[number, string]>(filter.cursor, ['number', 'string']))
       const all = [...rows.values()]
+        .filter((r) => matches(r.execution, r.updatedAt, filter))
         .map((r) => r.execution)
-        .filter(
-          (e) =>
-            (filter.status === undefined || e.status === filter.status) &&
-            (filter.flowId === undefined || e.flowId === filter.flowId) &&
-            (filter.parentExecutionId === undefined || e.parent?.executionId === filter.parentExecutionId),
-        )
         .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
         .filter((e) => after === undefined || e.createdAt < after[0] || (e.createdAt === after[0] && e.id < after[1]))
       return page(all, filter.limit, (e) => [e.createdAt, e.id])

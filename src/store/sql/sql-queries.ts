@@ -372,6 +372,24 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
       if (filter.status !== undefined) query = query.where('status', '=', filter.status)
       if (filter.flowId !== undefined) query = query.where('flow_id', '=', filter.flowId)
       if (filter.parentExecutionId !== undefined) query = query.where('parent_execution_id', '=', filter.parentExecutionId)
+      // A range on the primary key, so that the index answers: ids starting with the prefix sort
+      // between it and it followed by the highest code point (byte order on both databases).
+      if (filter.idPrefix !== undefined) query = query.where('id', '>=', filter.idPrefix).where('id', '<', `${filter.idPrefix}\u{10FFFF}`)
+      if (filter.createdAfter !== undefined) query = query.where('created_at', '>=', filter.createdAfter)
+      if (filter.createdBefore !== undefined) query = query.where('created_at', '<', filter.createdBefore)
+      if (filter.ids !== undefined) query = query.where('id', 'in', filter.ids.length === 0 ? [''] : [...filter.ids])
+      const since = filter.changedSince
+      if (since !== undefined) {
+        // Two halves, each read from its own index (the partial one of unfinished executions, and
+        // finished_at's); written as one OR, both databases would rather scan the whole table.
+        const changed = db
+          .selectFrom('executions')
+          .select('id')
+          .where('status', 'in', UNFINISHED)
+          .where('updated_at', '>=', since)
+          .unionAll(db.selectFrom('executions').select('id').where('finished_at', '>=', since))
+        query = query.where('id', 'in', changed)
+      }
       if (filter.cursor !== undefined) {
         const [at, id] = decodeCursor<[number, string]>(filter.cursor, ['number', 'string'])
         query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]))

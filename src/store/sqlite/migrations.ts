@@ -70,6 +70,14 @@ export const sqliteMigrations: Record<string, Migration> = {
       ) without rowid`.execute(db)
     },
   },
+  '002_executions_finished': {
+    // The list stream's poll reads what finished since its last look. finished_at changes only when
+    // an execution finishes or resumes, so the steps between leave this index alone (and keep
+    // PostgreSQL's updates HOT).
+    async up(db: Kysely<unknown>) {
+      await sql`create index executions_finished on executions (finished_at) where finished_at is not null`.execute(db)
+    },
+  },
 }
 
 /**

@@ -1,6 +1,7 @@
 import {
   BaseEdge,
   Controls,
+  getViewportForBounds,
   Handle,
   MarkerType,
   Position,
@@ -13,8 +14,9 @@ import {
   type NodeProps,
 } from '@xyflow/react'
 import '@xyflow/react/dist/base.css'
-import { memo, useEffect, useMemo, useRef, useState } from 'react'
-import { formatMs, useNow } from '../format.js'
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { elapsed, formatMs, useNow } from '../format.js'
+import { drawnBounds, FIT_PADDING } from './fit.js'
 import { LARGE_GRAPH, layoutGraph, NODE_SIZE, type Layout } from './layout.js'
 import { structureKey, type GraphModel, type GraphNode, type NodeState } from './model.js'
 
@@ -47,7 +49,7 @@ const STATE_ICON: Record<NodeState, string> = { idle: '', pending: '○', runnin
 
 function Timer({ since }: { since: string }): React.JSX.Element {
   const now = useNow(true)
-  return <span className="fm-timer">{formatMs(Math.max(0, now - Date.parse(since)))}</span>
+  return <span className="fm-timer">{formatMs(elapsed(since, null, now))}</span>
 }
 
 const FmNodeView = memo(function FmNodeView({ data }: NodeProps<FmNode>): React.JSX.Element {
@@ -119,15 +121,11 @@ const RoutedEdge = memo(function RoutedEdge({ id, data, sourceX, sourceY, target
 
 const nodeTypes = { fm: FmNodeView }
 
-/**
- * What to show first: the whole graph, or for a large one the tasks that matter (running or failed,
- * else the first few), readable, rather than hundreds of specks.
- */
-function fitOptions(model: GraphModel): { padding: number; maxZoom: number; nodes?: { id: string }[] } {
-  if (model.nodes.length <= LARGE_GRAPH) return { padding: 0.1, maxZoom: 1.2 }
+/** For a large graph, what to show first: the tasks that matter (running or failed, else the first few), readable, rather than hundreds of specks. */
+function focusOptions(model: GraphModel): { padding: typeof FIT_PADDING; maxZoom: number; nodes: { id: string }[] } {
   const focus = model.nodes.filter((n) => n.state === 'running' || n.state === 'failed')
   const nodes = (focus.length > 0 ? focus : model.nodes.slice(0, 6)).map((n) => ({ id: n.id }))
-  return { padding: 0.3, maxZoom: 1, nodes }
+  return { padding: FIT_PADDING, maxZoom: 1, nodes }
 }
 const edgeTypes = { routed: RoutedEdge }
 
@@ -225,11 +223,31 @@ function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): Reac
     })
   }, [current, model])
 
-  // Fit the view to a new layout, then say the graph is drawn (the benchmark and tests wait for this).
+  const modelRef = useRef(model)
+  modelRef.current = model
+  const nodesRef = useRef(nodes)
+  nodesRef.current = nodes
+  /** Fits a small graph whole (labels included) beside the zoom buttons; a large one to the tasks that matter. */
+  const fit = useCallback((): void => {
+    const element = container.current
+    const pane = element?.querySelector('.react-flow')
+    const drawn = layout?.layout
+    if (element === null || pane == null || drawn === undefined) return
+    if (modelRef.current.nodes.length > LARGE_GRAPH) {
+      void flow.fitView(focusOptions(modelRef.current))
+      return
+    }
+    const sizes = new Map(nodesRef.current.map((n) => [n.id, { width: n.width ?? 0, height: n.height ?? 0 }]))
+    const bounds = drawnBounds(drawn, sizes, new Map(modelRef.current.edges.map((e) => [e.id, e.label])))
+    if (bounds === undefined) return
+    void flow.setViewport(getViewportForBounds(bounds, pane.clientWidth, pane.clientHeight, 0.05, 1.2, FIT_PADDING))
+  }, [flow, layout])
+
+  // Fit the view to a new layout once drawn, then say the graph is ready (the benchmark and tests wait for this).
   useEffect(() => {
     if (layout === undefined) return
     const frame = requestAnimationFrame(() => {
-      void flow.fitView(fitOptions(model))
+      fit()
       requestAnimationFrame(() => {
         const ms = performance.now() - started.current
         container.current?.setAttribute('data-ready', 'true')
@@ -237,10 +255,8 @@ function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): Reac
       })
     })
     return () => cancelAnimationFrame(frame)
-  }, [layout, flow])
+  }, [layout, fit])
 
-  const modelRef = useRef(model)
-  modelRef.current = model
   // A new size (a rotated phone, a resized window) fits the graph again.
   const laidOut = layout !== undefined
   useEffect(() => {
@@ -254,14 +270,14 @@ function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): Reac
         return
       }
       cancelAnimationFrame(frame)
-      frame = requestAnimationFrame(() => void flow.fitView(fitOptions(modelRef.current)))
+      frame = requestAnimationFrame(fit)
     })
     observer.observe(element)
     return () => {
       observer.disconnect()
       cancelAnimationFrame(frame)
     }
-  }, [laidOut, flow])
+  }, [laidOut, fit])
 
   return (
     <div className="fm-graph" ref={container} role="group" aria-label={label} data-nodes={model.nodes.length}>
@@ -288,7 +304,7 @@ function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): Reac
         maxZoom={2}
         onlyRenderVisibleElements={model.nodes.length > 300}
       >
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} fitViewOptions={{ padding: FIT_PADDING }} onFitView={fit} />
       </ReactFlow>
     </div>
   )

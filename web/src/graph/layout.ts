@@ -1,5 +1,6 @@
 import type { ELK, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js'
 import { fastLayout } from './fast-layout.js'
+import { labelSize } from './fit.js'
 import type { GraphModel, NodeKind } from './model.js'
 
 type Box = { x: number; y: number; width: number; height: number }
@@ -20,7 +21,7 @@ export const NODE_SIZE: Record<NodeKind, { width: number; height: number }> = {
   end: { width: 72, height: 36 },
 }
 
-const LABEL = { width: 52, height: 16 }
+
 
 let elk: Promise<ELK> | undefined
 
@@ -98,7 +99,7 @@ async function elkLayout(model: GraphModel): Promise<{ nodes: Map<string, Box>; 
         id: edge.id,
         sources: [edge.source],
         targets: [edge.target],
-        ...(edge.label === '' ? {} : { labels: [{ id: `${edge.id}:label`, text: edge.label, ...LABEL }] }),
+        ...(edge.label === '' ? {} : { labels: [{ id: `${edge.id}:label`, text: edge.label, ...labelSize(edge.label) }] }),
       }),
     ),
   }

@@ -1,11 +1,14 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
-import { api, ApiError, flowPath, parseInputText, startExecution, type FlowView, type Issue, type ValidationResult } from '../api.js'
+import { api, flowPath, type FlowView, type Issue, type ValidationResult } from '../api.js'
 import { ErrorBox, useTitle } from '../components.js'
+import { CodeEditor, type CodeEditorHandle, type ExternalDiagnostic } from '../editor/code-editor.js'
+import { flowSchemas, looksLikeEnvelope } from '../editor/flow-schema.js'
 import { lineOf, locatePointers, spanOf, syntaxErrorOffset, type Span } from '../editor/json-locate.js'
+import { RunPanel } from '../editor/run-panel.js'
 import { FlowGraph } from '../graph/flow-graph.js'
 import { preloadLayout } from '../graph/layout.js'
 import { flowGraph, readFlow } from '../graph/model.js'
-import { href, navigate, useLocation } from '../router.js'
+import { useLocation } from '../router.js'
 
 const SEED_DOCUMENT = {
   flow: {
@@ -46,16 +49,18 @@ function readDraft(): string {
   }
 }
 
-/** Key order does not change a flow; compare definitions without it. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
-  )
+/** The diagnostic of an issue: from its start to the end of that line, so that a large object is not all underlined. */
+function diagnosticOf(text: string, issue: Located): ExternalDiagnostic | undefined {
+  if (issue.span === undefined) return undefined
+  const lineEnd = text.indexOf('\n', issue.span.start)
+  const to = Math.min(issue.span.end, lineEnd < 0 ? text.length : lineEnd)
+  return { from: issue.span.start, to: Math.max(to, issue.span.start + 1), severity: issue.severity, message: `${issue.message} (${issue.code} at ${issue.path === '' ? 'the document' : issue.path})` }
 }
 
 /**
- * Type or paste a flow: it is validated by the server as you type (debounced), problems are shown
- * at their JSON paths and lines, the graph follows, and the flow can be registered and run.
+ * Type or paste a flow in CodeMirror: completion and problems inline from the flow JSON Schema as
+ * you type, and from the server's validation (debounced), also listed with their JSON paths; the
+ * graph follows, and the flow can be registered and run.
  */
 export function EditorPage(): React.JSX.Element {
   useTitle('Flow editor')
@@ -95,6 +100,8 @@ export function EditorPage(): React.JSX.Element {
     }
   })
   const [check, setCheck] = useState<Check>({ state: 'checking' })
+  // The server's problems stay in the editor (moved along with edits) until its next answer.
+  const [diagnostics, setDiagnostics] = useState<readonly ExternalDiagnostic[]>([])
   useEffect(() => {
     setCheck({ state: 'checking' })
     const controller = new AbortController()
@@ -105,6 +112,7 @@ export function EditorPage(): React.JSX.Element {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
         setCheck({ state: 'syntax', message, offset: syntaxErrorOffset(text, message) })
+        setDiagnostics([])
         return
       }
       setDoc(parsed)
@@ -115,7 +123,9 @@ export function EditorPage(): React.JSX.Element {
             const span = spanOf(spans, issue.path)
             return { ...issue, severity, span, line: span === undefined ? undefined : lineOf(text, span.start) }
           }
-          setCheck({ state: 'checked', valid: result.valid, issues: [...result.errors.map((i) => locate(i, 'error')), ...result.warnings.map((i) => locate(i, 'warning'))] })
+          const issues = [...result.errors.map((i) => locate(i, 'error')), ...result.warnings.map((i) => locate(i, 'warning'))]
+          setCheck({ state: 'checked', valid: result.valid, issues })
+          setDiagnostics(issues.map((i) => diagnosticOf(text, i)).filter((d) => d !== undefined))
         },
         (error: unknown) => {
           if (!controller.signal.aborted) setCheck({ state: 'failed', error })
@@ -130,20 +140,12 @@ export function EditorPage(): React.JSX.Element {
 
   const flow = useMemo(() => readFlow(doc), [doc])
   const model = useMemo(() => (flow === undefined ? undefined : flowGraph(flow)), [flow])
-  const textarea = useRef<HTMLTextAreaElement>(null)
+  const editor = useRef<CodeEditorHandle>(null)
   const showSpan = (span: Span | undefined): void => {
-    const area = textarea.current
-    if (area === null || span === undefined) return
-    area.focus()
-    area.setSelectionRange(span.start, span.end)
-    const line = lineOf(text, span.start)
-    area.scrollTop = Math.max(0, (line - 3) * lineHeight(area))
+    if (span !== undefined) editor.current?.select(span.start, span.end)
   }
 
   const issues = check.state === 'checked' ? check.issues : []
-  const markers = new Map<number, 'error' | 'warning'>()
-  for (const issue of issues) if (issue.line !== undefined && markers.get(issue.line) !== 'error') markers.set(issue.line, issue.severity)
-  if (check.state === 'syntax' && check.offset !== undefined) markers.set(lineOf(text, check.offset), 'error')
   const errorCount = issues.filter((i) => i.severity === 'error').length
 
   return (
@@ -156,8 +158,8 @@ export function EditorPage(): React.JSX.Element {
       </header>
       <ErrorBox error={loadError} />
       <div className="fm-editor-body">
-        <div className="fm-editor-left">
-          <CodeArea text={text} onChange={setText} markers={markers} textareaRef={textarea} />
+        <div className="fm-editor-main">
+          <CodeEditor ref={editor} value={text} onChange={setText} schema={looksLikeEnvelope(text) ? flowSchemas.envelope : flowSchemas.bare} diagnostics={diagnostics} label="Flow JSON" />
           <div className="fm-check" role="status" aria-live="polite" data-state={check.state === 'checked' ? (check.valid ? 'valid' : 'invalid') : check.state}>
             {check.state === 'checking' ? <span className="fm-muted">Checking…</span> : null}
             {check.state === 'syntax' ? (
@@ -191,121 +193,12 @@ export function EditorPage(): React.JSX.Element {
               ))}
             </ul>
           ) : null}
-          <RunPanel doc={doc} valid={check.state === 'checked' && check.valid} />
         </div>
         <div className="fm-graph-panel">
           {model === undefined ? <p className="fm-muted">The graph appears once the document is a flow object.</p> : <FlowGraph model={model} label="Graph of the flow being edited" />}
         </div>
+        <RunPanel doc={doc} valid={check.state === 'checked' && check.valid} />
       </div>
-    </section>
-  )
-}
-
-function lineHeight(area: HTMLTextAreaElement): number {
-  const value = Number.parseFloat(getComputedStyle(area).lineHeight)
-  return Number.isFinite(value) ? value : 18
-}
-
-/** A textarea with a line-number gutter that marks the lines with problems. */
-function CodeArea(props: { text: string; onChange: (text: string) => void; markers: ReadonlyMap<number, 'error' | 'warning'>; textareaRef: React.RefObject<HTMLTextAreaElement | null> }): React.JSX.Element {
-  const gutter = useRef<HTMLDivElement>(null)
-  const lines = props.text.split('\n').length
-  return (
-    <div className="fm-code-editor">
-      <div className="fm-gutter" ref={gutter} aria-hidden="true">
-        {Array.from({ length: lines }, (_, i) => {
-          const marker = props.markers.get(i + 1)
-          return (
-            <div key={i} className={marker === undefined ? undefined : `marked ${marker}`}>
-              {i + 1}
-            </div>
-          )
-        })}
-      </div>
-      <textarea
-        ref={props.textareaRef}
-        className="fm-code"
-        aria-label="Flow JSON"
-        spellCheck={false}
-        autoCapitalize="off"
-        autoComplete="off"
-        wrap="off"
-        value={props.text}
-        onChange={(event) => props.onChange(event.target.value)}
-        onScroll={(event) => {
-          if (gutter.current !== null) gutter.current.scrollTop = event.currentTarget.scrollTop
-        }}
-        onKeyDown={(event) => {
-          // Tab indents; Escape then Tab leaves the editor, so the keyboard is never trapped.
-          if (event.key !== 'Tab' || event.shiftKey || (event.currentTarget.dataset.escaped ?? '') === 'true') return
-          event.preventDefault()
-          const area = event.currentTarget
-          const { selectionStart, selectionEnd, value } = area
-          props.onChange(value.slice(0, selectionStart) + '  ' + value.slice(selectionEnd))
-          requestAnimationFrame(() => area.setSelectionRange(selectionStart + 2, selectionStart + 2))
-        }}
-        onKeyUp={(event) => {
-          event.currentTarget.dataset.escaped = event.key === 'Escape' ? 'true' : 'false'
-        }}
-        aria-describedby="fm-editor-help"
-      />
-      <p id="fm-editor-help" className="fm-sr-only">
-        Tab inserts two spaces; press Escape, then Tab, to leave the editor.
-      </p>
-    </div>
-  )
-}
-
-/** Registers the flow (a new version only when it changed) and runs it with the given input. */
-function RunPanel({ doc, valid }: { doc: unknown; valid: boolean }): React.JSX.Element {
-  const [input, setInput] = useState('{}')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(undefined)
-  const register = async (): Promise<FlowView> => {
-    const flow = (typeof doc === 'object' && doc !== null && 'flow' in doc ? doc.flow : doc) as { id?: unknown }
-    const id = typeof flow.id === 'string' ? flow.id : ''
-    const latest = await api<FlowView>(flowPath(id)).catch((e: unknown) => {
-      if (e instanceof ApiError && e.status === 404) return undefined
-      throw e
-    })
-    if (latest !== undefined && canonical(latest.flow) === canonical(flow)) return latest
-    return api<FlowView>('/api/v1/flows', { method: 'POST', body: doc })
-  }
-  const act = async (run: boolean): Promise<void> => {
-    setBusy(true)
-    setError(undefined)
-    try {
-      const parsedInput = parseInputText(input)
-      const record = await register()
-      if (!run) {
-        navigate(href.flow(record.id, record.version))
-        return
-      }
-      const started = await startExecution(record.id, record.version, parsedInput)
-      navigate(href.execution(started.execution_id))
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy(false)
-    }
-  }
-  return (
-    <section className="fm-run-panel" aria-labelledby="fm-run-title">
-      <h2 id="fm-run-title">Run it</h2>
-      <label className="fm-stack">
-        Input (JSON)
-        <textarea className="fm-code" rows={3} value={input} onChange={(e) => setInput(e.target.value)} aria-label="Execution input" spellCheck={false} />
-      </label>
-      <p className="fm-muted small">Running registers the flow first, as a new version when it changed.</p>
-      <div className="fm-actions">
-        <button type="button" className="fm-button primary" disabled={!valid || busy} onClick={() => void act(true)}>
-          Run
-        </button>
-        <button type="button" className="fm-button" disabled={!valid || busy} onClick={() => void act(false)}>
-          Register only
-        </button>
-      </div>
-      <ErrorBox error={error} />
     </section>
   )
 }

@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { api, ApiError, executionPath, isTerminal, type ExecutionView, type Flow } from '../api.js'
-import { ErrorBox, JsonBlock, Link, StatusBadge, useCoalesced, useLoad, useTitle } from '../components.js'
-import { elapsed, formatMs, formatTime, useNow } from '../format.js'
+import { ErrorBox, Link, useCoalesced, useLoad, useTitle } from '../components.js'
 import { FlowGraph } from '../graph/flow-graph.js'
 import { preloadLayout } from '../graph/layout.js'
 import { executionGraph } from '../graph/model.js'
 import { href, navigate, useLocation } from '../router.js'
 import { followExecution, type IdentifiedEvent } from '../sse.js'
+import { ExecutionHeader } from './execution-header.js'
 import { TaskRuns } from './task-runs.js'
 import { Timeline } from './timeline.js'
 
@@ -126,95 +126,6 @@ export function ExecutionPage({ id }: { id: string }): React.JSX.Element {
         </aside>
       </div>
     </section>
-  )
-}
-
-function ExecutionHeader({ view, onChanged }: { view: ExecutionView; onChanged: () => void }): React.JSX.Element {
-  const running = view.status === 'running' || view.status === 'pending'
-  const now = useNow(running)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(undefined)
-  const [resumeInput, setResumeInput] = useState('')
-  const act = async (action: 'cancel' | 'resume'): Promise<void> => {
-    setBusy(true)
-    setError(undefined)
-    try {
-      let body: unknown = action === 'cancel' ? {} : { wait: false }
-      if (action === 'resume' && resumeInput.trim() !== '') body = { wait: false, input: JSON.parse(resumeInput) as unknown }
-      await api(`${executionPath(view.execution_id)}/${action}`, { method: 'POST', body })
-      onChanged()
-    } catch (e) {
-      setError(e instanceof SyntaxError ? new Error(`The new input is not JSON: ${e.message}`) : e)
-    } finally {
-      setBusy(false)
-    }
-  }
-  return (
-    <header className="fm-execution-head">
-      <div className="fm-page-head">
-        <h1>
-          <StatusBadge status={view.status} /> <span className="fm-mono">{view.execution_id}</span>
-        </h1>
-        <div className="fm-actions">
-          {running ? (
-            <button type="button" className="fm-button danger" disabled={busy} onClick={() => void act('cancel')}>
-              Cancel
-            </button>
-          ) : null}
-          {view.status === 'failed' ? (
-            <button type="button" className="fm-button primary" disabled={busy} onClick={() => void act('resume')}>
-              Resume{view.failed_task === null ? '' : ` from ${view.failed_task}`}
-            </button>
-          ) : null}
-        </div>
-      </div>
-      <dl className="fm-facts">
-        <div>
-          <dt>Flow</dt>
-          <dd>
-            {view.flow_version === null ? (
-              <span>{view.flow_id} (inline)</span>
-            ) : (
-              <Link to={href.flow(view.flow_id, view.flow_version)}>
-                {view.flow_id} v{view.flow_version}
-              </Link>
-            )}
-          </dd>
-        </div>
-        <div>
-          <dt>Started</dt>
-          <dd>{formatTime(view.started_at ?? view.created_at)}</dd>
-        </div>
-        <div>
-          <dt>Duration</dt>
-          <dd className="fm-duration">{formatMs(view.duration_ms ?? (running ? elapsed(view.started_at, null, now) : null))}</dd>
-        </div>
-        <div>
-          <dt>Task runs</dt>
-          <dd>{view.task_results.length}</dd>
-        </div>
-      </dl>
-      {view.error !== null ? (
-        <p className="fm-error" role="status">
-          {view.failed_task !== null ? <strong>{view.failed_task}: </strong> : null}
-          {view.error.message} <span className="fm-muted">({view.error.code})</span>
-        </p>
-      ) : null}
-      <details className="fm-details">
-        <summary>Execution input</summary>
-        <JsonBlock value={view.input} label="Execution input" />
-      </details>
-      {view.status === 'failed' ? (
-        <details className="fm-details">
-          <summary>Resume with a new input</summary>
-          <label className="fm-stack">
-            New input (JSON; it replaces the execution input from the resumed task on)
-            <textarea className="fm-code" rows={4} value={resumeInput} onChange={(e) => setResumeInput(e.target.value)} placeholder={JSON.stringify(view.input)} />
-          </label>
-        </details>
-      ) : null}
-      <ErrorBox error={error} />
-    </header>
   )
 }
 

@@ -1,71 +1,125 @@
-import { useEffect, useMemo, useState } from 'react'
-import { api, EXECUTION_STATUSES, query, type ExecutionSummary, type FlowSummary, type Page } from '../api.js'
-import { ErrorBox, Link, StatusBadge, useCoalesced, useLoad, useTitle } from '../components.js'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { api, query, type ExecutionSummary, type FlowSummary, type Page } from '../api.js'
+import { ErrorBox, Link, StatusBadge, useLoad, useTitle } from '../components.js'
 import { elapsed, formatMs, formatTime, useNow } from '../format.js'
 import { href, navigate, useLocation } from '../router.js'
-import { followExecution } from '../sse.js'
+import { followExecutions, type ExecutionChange } from '../sse.js'
+import { FILTER_NAMES, FilterBar, hasFilters, matchesFilters, readFilters, type ExecutionFilters } from './execution-filters.js'
 
 const PAGE_SIZE = 25
-/** How often the first page is re-read for executions started elsewhere (the API has no list-level stream). */
-const REFRESH_MS = 5000
-/** Event streams the list keeps open at once: browsers allow six connections per host over HTTP/1.1. */
-const MAX_STREAMS = 3
+/** Newly created executions shown above the first page, at most; beyond, the oldest of them give way. */
+const MAX_NEW_ROWS = PAGE_SIZE
+
+/** A row: the listed summary, or one the list stream told (without the input, which the list does not show). */
+type Row = Omit<ExecutionSummary, 'input'>
 
 /**
- * Executions, newest first, filtered by status and flow. Live without a polling storm: the running
- * executions on screen are followed through their event streams (a change reloads the page once),
- * and the first page is re-read every few seconds while the tab is visible.
+ * The changes the list stream told since the page was read: the latest per execution, and the
+ * rows on screen re-rendered once per frame however many arrive.
+ */
+function useLiveChanges(onReset: () => void): {
+  changes: ReadonlyMap<string, ExecutionChange>
+  clear: () => void
+  forget: (seen: readonly ExecutionChange[], shown: ReadonlySet<string>) => void
+} {
+  const changes = useRef(new Map<string, ExecutionChange>())
+  const [, setVersion] = useState(0)
+  const resetRef = useRef(onReset)
+  resetRef.current = onReset
+  useEffect(() => {
+    const controller = new AbortController()
+    let frame = 0
+    void followExecutions(
+      {
+        onChange(change) {
+          const known = changes.current.get(change.execution_id)
+          if (known !== undefined && known.event_seq >= change.event_seq) return
+          changes.current.set(change.execution_id, change)
+          if (frame === 0) frame = requestAnimationFrame(() => ((frame = 0), setVersion((v) => v + 1)))
+        },
+        onReset: () => resetRef.current(),
+      },
+      controller.signal,
+    )
+    return () => {
+      controller.abort()
+      cancelAnimationFrame(frame)
+    }
+  }, [])
+  const clear = useCallback(() => changes.current.clear(), [])
+  // Only what is on screen is kept: the stream tells every execution's changes, for hours maybe.
+  // A change that a render saw and did not show is forgotten; one that came after is kept for the next.
+  const forget = useCallback((seen: readonly ExecutionChange[], shown: ReadonlySet<string>) => {
+    for (const change of seen) {
+      if (!shown.has(change.execution_id) && changes.current.get(change.execution_id) === change) changes.current.delete(change.execution_id)
+    }
+  }, [])
+  return { changes: changes.current, clear, forget }
+}
+
+/** The page's rows with the stream's changes applied, and on the first page the new executions that match, newest first. */
+function mergeRows(items: readonly ExecutionSummary[], changes: ReadonlyMap<string, ExecutionChange>, filters: ExecutionFilters, firstPage: boolean): Row[] {
+  const listed = new Set(items.map((e) => e.execution_id))
+  const rows: Row[] = items.map((e) => {
+    const change = changes.get(e.execution_id)
+    return change === undefined ? e : { ...change, input: e.input }
+  })
+  if (!firstPage) return rows
+  const newest = items[0]?.created_at ?? ''
+  const added = [...changes.values()]
+    .filter((c) => !listed.has(c.execution_id) && c.created_at >= newest && matchesFilters(c, filters))
+    .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : a.execution_id < b.execution_id ? 1 : -1))
+    .slice(0, MAX_NEW_ROWS)
+  return [...added, ...rows]
+}
+
+/**
+ * Executions, newest first, filtered by status, flow, id prefix and creation time. Live without
+ * polling: one list-level event stream (GET /api/v1/events) updates the rows on screen and adds
+ * new executions that match the filters to the first page.
  */
 export function ExecutionsPage(): React.JSX.Element {
   useTitle('Executions')
   const { search } = useLocation()
-  const status = search.get('status') ?? ''
-  const flowId = search.get('flow_id') ?? ''
+  const filters = readFilters(search)
+  const filterKey = FILTER_NAMES.map((name) => filters[name]).join('\u0000')
   const [cursors, setCursors] = useState<string[]>([])
   const cursor = cursors[cursors.length - 1]
-  useEffect(() => setCursors([]), [status, flowId])
+  useEffect(() => setCursors([]), [filterKey])
 
+  const [generation, setGeneration] = useState(0)
+  const live = useLiveChanges(() => setGeneration((g) => g + 1))
   const list = useLoad(
-    (signal) => api<Page<ExecutionSummary>>(`/api/v1/executions${query({ limit: PAGE_SIZE, status, flow_id: flowId, cursor })}`, { signal }),
-    [status, flowId, cursor],
+    (signal) => {
+      // Changes told from now on are applied over what this read answers.
+      live.clear()
+      return api<Page<ExecutionSummary>>(
+        `/api/v1/executions${query({ limit: PAGE_SIZE, cursor, status: filters.status, flow_id: filters.flow_id, id_prefix: filters.id_prefix, created_after: filters.created_after, created_before: filters.created_before })}`,
+        { signal },
+      )
+    },
+    [filterKey, cursor, generation],
   )
   const flows = useLoad((signal) => api<Page<FlowSummary>>('/api/v1/flows?limit=500', { signal }), [])
 
-  const { reload } = list
-  const reloadSoon = useCoalesced(reload, 250)
-  const items = list.data?.items ?? []
-  const live = items.filter((e) => e.status === 'running' || e.status === 'pending')
-  const followed = live
-    .slice(0, MAX_STREAMS)
-    .map((e) => e.execution_id)
-    .join(',')
-
-  useEffect(() => {
-    if (followed === '') return
-    const controller = new AbortController()
-    for (const id of followed.split(',')) {
-      void followExecution(id, () => reloadSoon(), controller.signal)
-    }
-    return () => controller.abort()
-  }, [followed, reloadSoon])
-
   const firstPage = cursor === undefined
-  useEffect(() => {
-    if (!firstPage) return
-    const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') reload()
-    }, REFRESH_MS)
-    return () => clearInterval(timer)
-  }, [firstPage, reload])
-
-  const now = useNow(live.length > 0)
-  const setFilter = (name: string, value: string): void => {
-    const next = new URLSearchParams(search)
-    if (value === '') next.delete(name)
-    else next.set(name, value)
-    const text = next.toString()
+  const seen = [...live.changes.values()]
+  const rows = mergeRows(list.data?.items ?? [], live.changes, filters, firstPage)
+  // After every render (one per frame at most while changes arrive), forget what it did not show.
+  const { forget } = live
+  useEffect(() => forget(seen, new Set(rows.map((e) => e.execution_id))))
+  const running = rows.some((e) => e.status === 'running' || e.status === 'pending')
+  const now = useNow(running)
+  const setFilters = (next: Partial<ExecutionFilters>): void => {
+    const params = new URLSearchParams(search)
+    for (const [name, value] of Object.entries(next)) {
+      if (value === '') params.delete(name)
+      else params.set(name, value)
+    }
+    const text = params.toString()
     navigate(href.executions(text === '' ? '' : `?${text}`), { replace: true })
   }
+  const flowItems = useMemo(() => flows.data?.items ?? [], [flows.data])
 
   return (
     <section className="fm-page">
@@ -75,57 +129,15 @@ export function ExecutionsPage(): React.JSX.Element {
           New flow
         </Link>
       </header>
-      <FilterBar status={status} flowId={flowId} flows={flows.data?.items ?? []} onChange={setFilter} />
+      <FilterBar filters={filters} flows={flowItems} onChange={setFilters} />
       <ErrorBox error={list.error} />
-      {list.data !== undefined && items.length === 0 ? (
+      {list.data !== undefined && rows.length === 0 ? (
         <p className="fm-empty">
-          No executions{status !== '' || flowId !== '' ? ' match these filters' : ' yet'}. Run a flow from <Link to={href.flows()}>Flows</Link> or the{' '}
+          No executions{hasFilters(filters) ? ' match these filters' : ' yet'}. Run a flow from <Link to={href.flows()}>Flows</Link> or the{' '}
           <Link to={href.editor()}>editor</Link>.
         </p>
       ) : null}
-      {items.length > 0 ? (
-        <table className="fm-table fm-executions" aria-busy={list.loading}>
-          <thead>
-            <tr>
-              <th scope="col">Status</th>
-              <th scope="col">Execution</th>
-              <th scope="col">Flow</th>
-              <th scope="col">Started</th>
-              <th scope="col">Duration</th>
-              <th scope="col">Note</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((e) => (
-              <tr key={e.execution_id} data-execution={e.execution_id} data-status={e.status}>
-                <td data-label="Status">
-                  <StatusBadge status={e.status} />
-                </td>
-                <td data-label="Execution">
-                  <Link to={href.execution(e.execution_id)} className="fm-mono">
-                    {e.execution_id}
-                  </Link>
-                </td>
-                <td data-label="Flow">
-                  {e.flow_version === null ? (
-                    <span title="an inline flow">{e.flow_id}</span>
-                  ) : (
-                    <Link to={href.flow(e.flow_id, e.flow_version)}>
-                      {e.flow_id} <span className="fm-muted">v{e.flow_version}</span>
-                    </Link>
-                  )}
-                </td>
-                <td data-label="Started">{formatTime(e.started_at ?? e.created_at)}</td>
-                <td data-label="Duration">{formatMs(e.duration_ms ?? (e.status === 'running' ? elapsed(e.started_at, null, now) : null))}</td>
-                <td data-label="Note" className="fm-note">
-                  {e.failed_task !== null ? `${e.failed_task}: ` : ''}
-                  {e.error?.message ?? (e.current_task !== null && e.status === 'running' ? `at ${e.current_task}` : '')}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      {rows.length > 0 ? <ExecutionTable rows={rows} now={now} busy={list.loading} /> : null}
       <nav className="fm-pager" aria-label="Pages">
         <button type="button" className="fm-button" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
           ← Newer
@@ -147,52 +159,50 @@ export function ExecutionsPage(): React.JSX.Element {
   )
 }
 
-function FilterBar(props: { status: string; flowId: string; flows: readonly FlowSummary[]; onChange: (name: string, value: string) => void }): React.JSX.Element {
-  const [flowText, setFlowText] = useState(props.flowId)
-  useEffect(() => setFlowText(props.flowId), [props.flowId])
-  const known = useMemo(() => new Set(props.flows.map((f) => f.id)), [props.flows])
+function ExecutionTable({ rows, now, busy }: { rows: readonly Row[]; now: number; busy: boolean }): React.JSX.Element {
   return (
-    <form
-      className="fm-filters"
-      role="search"
-      onSubmit={(event) => {
-        event.preventDefault()
-        props.onChange('flow_id', flowText.trim())
-      }}
-    >
-      <label>
-        Status
-        <select value={props.status} onChange={(event) => props.onChange('status', event.target.value)}>
-          <option value="">all</option>
-          {EXECUTION_STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Flow
-        <input
-          list="fm-flow-ids"
-          value={flowText}
-          placeholder="all flows"
-          onChange={(event) => {
-            setFlowText(event.target.value)
-            if (event.target.value === '' || known.has(event.target.value)) props.onChange('flow_id', event.target.value)
-          }}
-        />
-        <datalist id="fm-flow-ids">
-          {props.flows.map((f) => (
-            <option key={f.id} value={f.id}>
-              {f.name}
-            </option>
-          ))}
-        </datalist>
-      </label>
-      <button type="submit" className="fm-button">
-        Filter
-      </button>
-    </form>
+    <table className="fm-table fm-executions" aria-busy={busy}>
+      <thead>
+        <tr>
+          <th scope="col">Status</th>
+          <th scope="col">Execution</th>
+          <th scope="col">Flow</th>
+          <th scope="col">Started</th>
+          <th scope="col">Duration</th>
+          <th scope="col">Note</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((e) => (
+          <tr key={e.execution_id} data-execution={e.execution_id} data-status={e.status}>
+            <td data-label="Status">
+              <StatusBadge status={e.status} />
+            </td>
+            <td data-label="Execution">
+              <Link to={href.execution(e.execution_id)} className="fm-mono">
+                {e.execution_id}
+              </Link>
+            </td>
+            <td data-label="Flow">
+              {e.flow_version === null ? (
+                <span title="an inline flow">{e.flow_id}</span>
+              ) : (
+                <Link to={href.flow(e.flow_id, e.flow_version)}>
+                  {e.flow_id} <span className="fm-muted">v{e.flow_version}</span>
+                </Link>
+              )}
+            </td>
+            <td data-label="Started">{formatTime(e.started_at ?? e.created_at)}</td>
+            <td data-label="Duration" className="fm-duration">
+              {formatMs(e.duration_ms ?? (e.status === 'running' ? elapsed(e.started_at, null, now) : null))}
+            </td>
+            <td data-label="Note" className="fm-note">
+              {e.failed_task !== null ? `${e.failed_task}: ` : ''}
+              {e.error?.message ?? ''}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   )
 }
