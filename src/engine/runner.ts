@@ -323,7 +323,7 @@ export function createRunner(deps: RunnerDeps): Runner {
         }
       }
       if (listeners.size > 0) {
-        emit({ type: 'execution_finished', executionId: l.id, status: l.state.status, error: l.state.error, at: l.finishedAt ?? clock.now() })
+        emit({ type: 'execution_finished', executionId: l.id, flowId: l.execution.flowId, flowVersion: l.execution.flowVersion, status: l.state.status, error: l.state.error, at: l.finishedAt ?? clock.now() })
       }
       return detailOf(l)
     } catch (error) {
@@ -364,7 +364,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       l.persisted = true
       if (listeners.size > 0) {
         logged(l.id, first.events)
-        emit({ type: 'execution_started', executionId: l.id, flowId: l.execution.flowId, at: clock.now() })
+        emit({ type: 'execution_started', executionId: l.id, flowId: l.execution.flowId, flowVersion: l.execution.flowVersion, at: clock.now() })
       }
       const done = drive(l, decision)
       l.done = done
