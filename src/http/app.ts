@@ -5,6 +5,7 @@ import fastifyCors from '@fastify/cors'
 import fastifyHelmet from '@fastify/helmet'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify'
 import type { Engine } from '../engine/engine.js'
+import { AccessLogController } from './access-log.js'
 import { registerAuth } from './auth.js'
 import { registerErrorHandling } from './error-handler.js'
 import { DEFAULT_MAX_JSON_DEPTH, registerJsonParser } from './json-body.js'
@@ -67,6 +68,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const logger = options.logger ?? 'info'
   const app = Fastify({
     ...(typeof logger === 'string' ? { logger: { level: logger } } : { loggerInstance: logger }),
+    logController: new AccessLogController(),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Flow ids may be 200 characters long; find-my-way's default (100) would 404 them.
     routerOptions: { maxParamLength: 500 },

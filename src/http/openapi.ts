@@ -35,6 +35,5 @@ export async function registerOpenApi(app: FastifyInstance, options: { version: 
   await app.register(fastifySwaggerUi, {
     routePrefix: DOCS_PREFIX,
     uiConfig: { docExpansion: 'list', deepLinking: true, tryItOutEnabled: true },
-    logLevel: 'warn',
   })
 }

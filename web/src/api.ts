@@ -183,7 +183,8 @@ interface ProblemBody {
 /** Calls the API; on 401 asks for a key and tries again. Problems are thrown as ApiError. */
 export async function api<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
   for (;;) {
-    const headers: Record<string, string> = { accept: 'application/json', ...authHeaders() }
+    // The header tells the server that these requests are the UI at work: it logs its reads at debug.
+    const headers: Record<string, string> = { accept: 'application/json', 'x-flow-manager-client': 'ui', ...authHeaders() }
     if (init.body !== undefined) headers['content-type'] = 'application/json'
     const response = await fetch(path, {
       method: init.method ?? 'GET',
