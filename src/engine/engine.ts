@@ -7,7 +7,7 @@ import type { Flow } from '../core/flow-schema.js'
 import { parseFlow, type ParseFlowResult } from '../core/parse-flow.js'
 import { compileFlow, type FlowPlan } from '../core/plan.js'
 import type { Logger, TaskRegistry } from '../tasks/define-task.js'
-import { LeaseLostError, type EventWrite, type ExecutionDetail, type ExecutionRecord, type FlowRecord, type Store } from '../store/store.js'
+import { LeaseLostError, type EventWrite, type ExecutionDetail, type ExecutionRecord, type FlowRecord, type RegisteredFlow, type Store } from '../store/store.js'
 import type { EngineListener } from './engine-events.js'
 import { uuidv7 } from './ids.js'
 import { beginRun, event, newLive, restoreRuns, stepWrite } from './live-execution.js'
@@ -72,8 +72,11 @@ export interface Engine {
   readonly nodeId: string
   /** Validates a flow document against the schema and this engine's task types. */
   validate(json: unknown): ParseFlowResult
-  /** Registers a flow definition as the next version of its id. Throws FLOW_INVALID with the issues. */
-  registerFlow(json: unknown): Promise<FlowRecord>
+  /**
+   * Registers a flow definition as the next version of its id, or answers the latest version
+   * (`created: false`) when the definition is unchanged. Throws FLOW_INVALID with the issues.
+   */
+  registerFlow(json: unknown): Promise<RegisteredFlow>
   /** Starts an execution; resolves once it is recorded (running here, or queued), while it goes on. */
   start(source: FlowSource, options?: StartOptions): Promise<Started>
   /** Starts an execution and waits for its end. */

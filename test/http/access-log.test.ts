@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { InjectOptions } from 'fastify'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UI_CLIENT_HEADER, UI_CLIENT_VALUE } from '../../src/http/access-log.js'
@@ -35,7 +36,7 @@ afterAll(async () => {
 })
 
 /** The access log lines one request wrote. */
-async function accessLog(request: Parameters<TestApp['app']['inject']>[0]): Promise<LogLine[]> {
+async function accessLog(request: InjectOptions): Promise<LogLine[]> {
   lines = []
   await t.app.inject(request)
   return lines.filter((l) => l.msg === 'request completed' || l.msg === 'incoming request')

@@ -110,15 +110,17 @@ export function flowRoutes(app: FastifyInstance, deps: { engine: Engine }): void
     {
       schema: {
         tags: ['flows'],
-        summary: 'Register a flow definition; registering an id again makes its next version',
+        summary: 'Register a flow definition: 201 with a new version, or 200 with the latest one when the definition is unchanged',
+        description:
+          'Registering an id again makes its next version, unless the definition equals the latest version\'s: then nothing is added and that version is answered with 200 (registering is idempotent). Location names the version either way.',
         body: FlowDocumentBody,
-        response: { 201: FlowViewSchema, 422: ProblemSchema, ...COMMON_PROBLEMS },
+        response: { 201: FlowViewSchema.describe('A new version was registered.'), 200: FlowViewSchema.describe('The definition equals the latest version, which is answered; nothing was added.'), 422: ProblemSchema, ...COMMON_PROBLEMS },
       },
     },
     async (request, reply) => {
       const record = await engine.registerFlow(request.body)
-      request.log.info({ flowId: record.id, version: record.version }, 'flow registered')
-      return reply.code(201).header('location', flowPath(record)).send(toFlowView(record))
+      request.log.info({ flowId: record.id, version: record.version }, record.created ? 'flow registered' : 'flow unchanged: its latest version is answered')
+      return reply.code(record.created ? 201 : 200).header('location', flowPath(record)).send(toFlowView(record))
     },
   )
 

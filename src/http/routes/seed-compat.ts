@@ -99,7 +99,9 @@ export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): vo
   // The service with a flow registry.
   r.post('/flows', { schema: { ...LEGACY, body: AnyBody } }, async (request, reply: FastifyReply) => {
     const record = await engine.registerFlow(flowDocumentOf(request.body))
-    return reply.code(201).send({ message: `Flow ${record.id} saved (version ${record.version})`, flow_id: record.id, version: record.version })
+    // The old clients read 201; the message says when the definition was already the latest version.
+    const message = record.created ? `Flow ${record.id} saved (version ${record.version})` : `Flow ${record.id} unchanged (version ${record.version})`
+    return reply.code(201).send({ message, flow_id: record.id, version: record.version })
   })
   r.get('/flows/:id', { schema: { ...LEGACY, params: IdParams } }, async (request) => {
     const { id } = request.params

@@ -1,6 +1,6 @@
 import { sql, type CompiledQuery, type Kysely } from 'kysely'
 import type { Flow } from '../../core/flow-schema.js'
-import type { ClaimRequest, ExecutionDetail, ExecutionEventRecord, ExecutionFilter, ExecutionRecord, FlowRecord, HeartbeatResult, Page } from '../store.js'
+import type { ClaimRequest, ExecutionDetail, ExecutionEventRecord, ExecutionFilter, ExecutionRecord, FlowRecord, HeartbeatResult, Page, RegisteredFlow } from '../store.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { eventsFromRow, executionFromRow, taskRunFromRow } from './rows.js'
 import type { Database } from './schema.js'
@@ -96,7 +96,7 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
   countQueued: () => Promise<number>
   putDefinition: (hash: string, flow: Flow, at: number) => Promise<void>
   getDefinition: (hash: string) => Promise<Flow | undefined>
-  registerFlow: (hash: string, flow: Flow, at: number) => Promise<FlowRecord>
+  registerFlow: (hash: string, flow: Flow, at: number) => Promise<RegisteredFlow>
   getFlow: (id: string, version?: number) => Promise<FlowRecord | undefined>
   listFlows: (limit: number, cursor?: string) => Promise<Page<FlowRecord>>
   getExecution: (id: string) => Promise<ExecutionDetail | undefined>
@@ -210,12 +210,27 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
     },
     async registerFlow(hash, flow, at) {
       await putDefinition(hash, flow, at)
-      // One statement picks the next version and inserts it, so two registrations cannot take the same one.
+      // One statement picks the next version and inserts it, so two registrations cannot take the
+      // same one; it inserts nothing when the latest version has this definition already.
       const row = await sql<{ version: number | string }>`
         insert into flows (id, version, definition_hash, created_at)
-        select ${flow.id}, coalesce(max(version), 0) + 1, ${hash}, ${at} from flows where id = ${flow.id}
+        select ${flow.id}, next.version, ${hash}, ${at}
+        from (select coalesce(max(version), 0) + 1 as version from flows where id = ${flow.id}) next
+        where not exists (
+          select 1 from flows latest
+          where latest.id = ${flow.id} and latest.definition_hash = ${hash} and latest.version = next.version - 1)
         returning version`.execute(db)
-      return { id: flow.id, version: Number(row.rows[0]?.version), definitionHash: hash, createdAt: at, flow }
+      const inserted = row.rows[0]
+      if (inserted !== undefined) return { id: flow.id, version: Number(inserted.version), definitionHash: hash, createdAt: at, flow, created: true }
+      // Unchanged: the newest version with this definition (still the latest, unless another
+      // registration has just added one after it).
+      const existing = await flowSelect
+        .where('flows.id', '=', flow.id)
+        .where('flows.definition_hash', '=', hash)
+        .orderBy('flows.version', 'desc')
+        .limit(1)
+        .executeTakeFirstOrThrow()
+      return { ...toFlow(existing), created: false }
     },
     async getFlow(id, version) {
       let query = flowSelect.where('flows.id', '=', id)
