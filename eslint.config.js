@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'web/dist/', 'schema/', 'test-artifacts/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', 'web/dist/', 'web/src/generated/', 'schema/', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

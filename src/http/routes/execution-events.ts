@@ -31,6 +31,7 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
     {
       schema: {
         tags: ['executions'],
+        operationId: 'streamExecutionEvents',
         summary: 'Server-sent events of an execution: its history, then live events until it ends',
         description:
           'The execution\'s event log: execution_queued, execution_started, task_started, task_finished, routed, task_interrupted, execution_resumed, cancel_requested, execution_finished. Each event\'s id is its position in the log; send Last-Event-ID to resume after it. Comments (": heartbeat") keep the connection open.',

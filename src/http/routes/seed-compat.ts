@@ -8,9 +8,9 @@ import { HttpProblemError } from '../problem.js'
 import { apiV1ExecuteAnswer, executionState, flowExecuteAnswer, flowRunAnswer, flowsExecuteAnswer, runFlowAnswer } from './seed-compat-shapes.js'
 
 /**
- * Routes for clients written against the original Python services (SPEC §4, Appendix A). They
- * accept those request shapes, run through the same engine, and answer in the old shapes; errors
- * are problems, whose `detail` is what those clients read.
+ * Routes for clients written against the original Python services (the README's "Seed-compatible
+ * routes"). They accept those request shapes, run through the same engine, and answer in the old
+ * shapes; errors are problems, whose `detail` is what those clients read.
  */
 
 export interface SeedCompatDeps {
@@ -44,7 +44,14 @@ export function inputOf(body: unknown): unknown {
 
 const AnyBody = z.unknown().describe('The request shapes of the original services.')
 const IdParams = z.object({ id: z.string().min(1).max(200) })
-const LEGACY = { tags: ['seed-compatible'] }
+const LEGACY_NOTE = 'Kept for clients of the original services; new clients use the /api/v1 routes above.'
+/** The OpenAPI description of a seed-compatible route: its own tag, collapsed in /docs. */
+const legacy = (operationId: string, summary: string): { tags: string[]; operationId: string; summary: string; description: string } => ({
+  tags: ['seed-compatible'],
+  operationId,
+  summary,
+  description: LEGACY_NOTE,
+})
 
 export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): void {
   const { engine } = deps
@@ -70,49 +77,49 @@ export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): vo
   const flowName = async (detail: ExecutionDetail): Promise<string | null> => (await engine.store.getDefinition(detail.execution.definitionHash))?.name ?? null
 
   // The service with a REST-ish /api/v1 surface.
-  r.post('/api/v1/flows/execute', { schema: { ...LEGACY, body: AnyBody } }, async (request) => {
+  r.post('/api/v1/flows/execute', { schema: { ...legacy('seedExecuteInlineFlowV1', 'Run an inline flow (original /api/v1 service)'), body: AnyBody } }, async (request) => {
     const detail = await runInline(request.body)
     return apiV1ExecuteAnswer(detail, await flowName(detail))
   })
-  r.get('/api/v1/flows/executions', { schema: { ...LEGACY, querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) } }, async (request) => {
+  r.get('/api/v1/flows/executions', { schema: { ...legacy('seedListExecutionsV1', 'List executions (original /api/v1 service)'), querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) } }, async (request) => {
     const page = await engine.store.listExecutions({ limit: request.query.limit })
     const details = await Promise.all(page.items.map((e) => load(e.id)))
     return Promise.all(details.map(async (d) => executionState(d, await flowName(d))))
   })
-  r.get('/api/v1/flows/executions/:id', { schema: { ...LEGACY, params: IdParams } }, async (request) => {
+  r.get('/api/v1/flows/executions/:id', { schema: { ...legacy('seedGetExecutionV1', 'One execution (original /api/v1 service)'), params: IdParams } }, async (request) => {
     const detail = await load(request.params.id)
     return executionState(detail, await flowName(detail))
   })
 
   // The two services that answered on /flow/execute.
-  r.post('/flow/execute', { schema: { ...LEGACY, body: AnyBody } }, async (request) => flowExecuteAnswer(await runInline(request.body)))
-  r.get('/flow/status/:id', { schema: { ...LEGACY, params: IdParams } }, async (request) => flowExecuteAnswer(await load(request.params.id)))
-  r.post('/flow/validate', { schema: { ...LEGACY, body: AnyBody } }, (request) => {
+  r.post('/flow/execute', { schema: { ...legacy('seedFlowExecute', 'Run an inline flow (original /flow services)'), body: AnyBody } }, async (request) => flowExecuteAnswer(await runInline(request.body)))
+  r.get('/flow/status/:id', { schema: { ...legacy('seedFlowStatus', 'Status of an execution (original /flow services)'), params: IdParams } }, async (request) => flowExecuteAnswer(await load(request.params.id)))
+  r.post('/flow/validate', { schema: { ...legacy('seedFlowValidate', 'Validate a flow (original /flow services)'), body: AnyBody } }, (request) => {
     const result = engine.validate(flowDocumentOf(request.body))
     if (result.ok) return { valid: true, flow: result.flow, message: 'Flow is valid', warnings: result.warnings }
     return { valid: false, error: result.errors.map((e) => `${e.path === '' ? '(flow)' : e.path}: ${e.message}`).join('; '), errors: result.errors }
   })
 
   // The service with flow runs.
-  r.post('/run-flow', { schema: { ...LEGACY, body: AnyBody } }, async (request) => runFlowAnswer(await runInline(request.body)))
+  r.post('/run-flow', { schema: { ...legacy('seedRunFlow', 'Run an inline flow (original flow-runs service)'), body: AnyBody } }, async (request) => runFlowAnswer(await runInline(request.body)))
 
   // The service with a flow registry.
-  r.post('/flows', { schema: { ...LEGACY, body: AnyBody } }, async (request, reply: FastifyReply) => {
+  r.post('/flows', { schema: { ...legacy('seedRegisterFlow', 'Register a flow (original registry service)'), body: AnyBody } }, async (request, reply: FastifyReply) => {
     const record = await engine.registerFlow(flowDocumentOf(request.body))
     // The old clients read 201; the message says when the definition was already the latest version.
     const message = record.created ? `Flow ${record.id} saved (version ${record.version})` : `Flow ${record.id} unchanged (version ${record.version})`
     return reply.code(201).send({ message, flow_id: record.id, version: record.version })
   })
-  r.get('/flows/:id', { schema: { ...LEGACY, params: IdParams } }, async (request) => {
+  r.get('/flows/:id', { schema: { ...legacy('seedGetFlowOrRun', 'A flow definition, else an execution (original registry service)'), params: IdParams } }, async (request) => {
     const { id } = request.params
-    // A flow definition id first, then an execution id (SPEC §4).
+    // A flow definition id first, then an execution id, as the original service answered.
     const flow = await engine.store.getFlow(id)
     if (flow !== undefined) return flow.flow
     const detail = await engine.get(id)
     if (detail === undefined) throw new FlowManagerError('FLOW_NOT_FOUND', `Flow ${id} not found`)
     return flowRunAnswer(detail, await flowName(detail))
   })
-  r.post('/flows/execute', { schema: { ...LEGACY, body: AnyBody } }, async (request) => {
+  r.post('/flows/execute', { schema: { ...legacy('seedExecuteRegisteredFlow', 'Run a registered flow (original registry service)'), body: AnyBody } }, async (request) => {
     const body = request.body
     const flowId = isObject(body) ? body.flow_id : undefined
     if (typeof flowId !== 'string' || flowId.length === 0) {
@@ -121,5 +128,5 @@ export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): vo
     const detail = await run({ flowId }, inputOf(body))
     return flowsExecuteAnswer(detail)
   })
-  r.get('/executions/:id', { schema: { ...LEGACY, params: IdParams } }, async (request) => flowsExecuteAnswer(await load(request.params.id)))
+  r.get('/executions/:id', { schema: { ...legacy('seedGetExecution', 'One execution (original registry service)'), params: IdParams } }, async (request) => flowsExecuteAnswer(await load(request.params.id)))
 }

@@ -3,12 +3,16 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Engine } from '../../engine/engine.js'
 import { inputJsonSchema } from '../../tasks/define-task.js'
+import { COMMON_PROBLEMS, component } from '../schemas.js'
 
-const TaskTypeViewSchema = z.object({
-  name: z.string(),
-  description: z.string(),
-  input_schema: z.record(z.string(), z.unknown()).nullable().describe('JSON Schema (draft 2020-12) of the input; null when any input is accepted.'),
-})
+const TaskTypeViewSchema = component(
+  z.object({
+    name: z.string(),
+    description: z.string(),
+    input_schema: z.record(z.string(), z.unknown()).nullable().describe('JSON Schema (draft 2020-12) of the input; null when any input is accepted.'),
+  }),
+  'TaskType',
+)
 
 /** GET /api/v1/tasks: the registered task types. */
 export function taskRoutes(app: FastifyInstance, deps: { engine: Engine }): void {
@@ -16,7 +20,14 @@ export function taskRoutes(app: FastifyInstance, deps: { engine: Engine }): void
   const items = deps.engine.tasks.list().map((type) => ({ name: type.name, description: type.description, input_schema: inputJsonSchema(type) }))
   app.withTypeProvider<ZodTypeProvider>().get(
     '/api/v1/tasks',
-    { schema: { tags: ['tasks'], summary: 'Registered task types, with descriptions and input schemas', response: { 200: z.object({ items: z.array(TaskTypeViewSchema) }) } } },
+    {
+      schema: {
+        tags: ['tasks'],
+        operationId: 'listTaskTypes',
+        summary: 'Registered task types, with descriptions and input schemas',
+        response: { 200: z.object({ items: z.array(TaskTypeViewSchema) }), ...COMMON_PROBLEMS },
+      },
+    },
     () => ({ items }),
   )
 }
