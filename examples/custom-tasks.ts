@@ -1,5 +1,5 @@
 /**
- * An example task module (SPEC §6). Load it with --tasks:
+ * An example task module (the README's "Writing tasks"). Load it with --tasks:
  *
  *   flow-manager run examples/custom-flow.json --tasks examples/custom-tasks.ts --input '{"name": "Ada"}'
  *

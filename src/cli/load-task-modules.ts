@@ -10,7 +10,7 @@ const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx'])
 
 /**
  * Builds the registry a command runs with: the built-in task types plus those of each user
- * module (SPEC §6), in order. A name defined twice is an error that names both origins.
+ * module (the README's "Writing tasks"), in order. A name defined twice is an error that names both origins.
  */
 export async function loadTaskRegistry(modules: readonly string[], cwd: string): Promise<TaskRegistry> {
   const origin = new Map<string, string>(builtinTasks.map((t) => [t.name, 'the built-in task types']))

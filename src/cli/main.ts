@@ -83,7 +83,7 @@ Examples:
     .option('--input-file <path>', 'read the execution input from a JSON file')
     .option('--db <url>', DB_HELP)
     .option('--tasks <module>', TASKS_HELP, collect, [])
-    .option('--json', 'print only the finished execution as JSON (SPEC §3) on stdout')
+    .option('--json', 'print only the finished execution as JSON on stdout (the API\'s representation; see docs/api.md)')
     .addHelpText('after', `
 Exit codes: 0 completed, 1 failed or cancelled (Ctrl-C cancels), 2 invalid flow or bad usage.
 Task logs go to stderr as JSON at LOG_LEVEL (default warn).

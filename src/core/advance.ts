@@ -96,7 +96,7 @@ export function isTerminal(status: ExecutionStatus): boolean {
 }
 
 /**
- * The whole of routing (SPEC §2), as a pure function: given the compiled flow, the execution's
+ * The whole of routing, as a pure function: given the compiled flow, the execution's
  * state and what just happened, it returns the next state and the one thing to do next.
  * It performs no I/O and reads no clock, so every route can be tested on its own.
  */

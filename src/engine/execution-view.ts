@@ -1,7 +1,7 @@
 import type { ExecutionError, ExecutionStatus } from '../core/advance.js'
 import type { ExecutionDetail, ExecutionRecord, TaskRunRecord, TaskRunStatus } from '../store/store.js'
 
-/** One task run on the wire (SPEC §3), snake_case. */
+/** One task run on the wire, snake_case (docs/api.md). */
 export interface TaskRunView {
   readonly task_name: string
   readonly task_type: string
@@ -17,7 +17,7 @@ export interface TaskRunView {
   readonly next_task: string | null
 }
 
-/** An execution on the wire (SPEC §3): the shape the API, the CLI's --json and the UI share. */
+/** An execution on the wire (docs/api.md): the shape the API, the CLI's --json and the UI share. */
 export interface ExecutionView {
   readonly execution_id: string
   readonly flow_id: string

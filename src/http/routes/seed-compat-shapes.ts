@@ -1,7 +1,7 @@
 import type { ExecutionDetail, TaskRunRecord } from '../../store/store.js'
 
 /**
- * The answer shapes the original Python services' clients read (SPEC Appendix A). Pure functions
+ * The answer shapes the original Python services' clients read. Pure functions
  * of a recorded execution; the canonical representation is never touched.
  */
 

@@ -16,7 +16,7 @@ const NOT_BUILT = `<!doctype html>
 `
 
 /**
- * The web UI under /ui/ (SPEC §4), and `/` redirecting there. Files come from the built UI; any
+ * The web UI under /ui/ (the README's "Web UI"), and `/` redirecting there. Files come from the built UI; any
  * other path under /ui/ answers index.html, so that an address such as /ui/executions/{id} can be
  * shared and reloaded. These paths stay open when API keys are set (auth.ts); the UI asks for a key
  * when the API answers 401.
