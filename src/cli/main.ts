@@ -151,6 +151,7 @@ Examples:
     .option('--host <host>', `address to listen on (default: $HOST or ${DEFAULT_HOST})`)
     .option('--db <url>', DB_HELP)
     .option('--tasks <module>', TASKS_HELP, collect, [])
+    .option('--watch', 'reload the task modules when their files change; running task runs finish on the code they started with')
     .addHelpText('after', `
 Environment: PORT, HOST, DATABASE_URL, LOG_LEVEL (default info), FLOW_MANAGER_TASKS (comma-separated),
 FLOW_MANAGER_API_KEYS (comma-separated; when set, requests need "Authorization: Bearer KEY"),
@@ -158,7 +159,8 @@ FLOW_MANAGER_MAX_CONCURRENT, FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_SHUTDOWN_GRACE_
 
 Examples:
   $ flow-manager serve
-  $ PORT=9000 LOG_LEVEL=debug flow-manager serve --tasks ./my-tasks.ts`)
+  $ PORT=9000 LOG_LEVEL=debug flow-manager serve --tasks ./my-tasks.ts
+  $ flow-manager serve --tasks ./my-tasks.ts --watch`)
     .action(async (options: ServeOptions) => {
       done(await serveCommand({ ...options, tasks: tasksFrom(options.tasks) }, io))
     })

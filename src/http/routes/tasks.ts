@@ -16,8 +16,17 @@ const TaskTypeViewSchema = component(
 
 /** GET /api/v1/tasks: the registered task types. */
 export function taskRoutes(app: FastifyInstance, deps: { engine: Engine }): void {
-  // The registry is fixed for the life of the engine, so the answer is computed once.
-  const items = deps.engine.tasks.list().map((type) => ({ name: type.name, description: type.description, input_schema: inputJsonSchema(type) }))
+  // Computed once per set of task types: `names()` answers the same array until the registry
+  // changes, which only `serve --watch` does.
+  const tasks = deps.engine.tasks
+  let cached: { names: readonly string[]; items: z.output<typeof TaskTypeViewSchema>[] } | undefined
+  const items = (): z.output<typeof TaskTypeViewSchema>[] => {
+    const names = tasks.names()
+    if (cached?.names !== names) {
+      cached = { names, items: tasks.list().map((type) => ({ name: type.name, description: type.description, input_schema: inputJsonSchema(type) })) }
+    }
+    return cached.items
+  }
   app.withTypeProvider<ZodTypeProvider>().get(
     '/api/v1/tasks',
     {
@@ -28,6 +37,6 @@ export function taskRoutes(app: FastifyInstance, deps: { engine: Engine }): void
         response: { 200: z.object({ items: z.array(TaskTypeViewSchema) }), ...COMMON_PROBLEMS },
       },
     },
-    () => ({ items }),
+    () => ({ items: items() }),
   )
 }
