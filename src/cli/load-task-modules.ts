@@ -41,10 +41,7 @@ export async function loadTaskTypes(modules: readonly string[], cwd: string, opt
   return all
 }
 
-/** Splits FLOW_MANAGER_TASKS ("a.ts, b.js") into module names. */
-export function taskModulesFromEnv(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
-}
+export { taskModulesFromEnv } from './options.js'
 
 /**
  * Imports one task module. TypeScript goes through tsx, so users need no build step; plain

@@ -8,7 +8,7 @@ import { lineFlow, tempFiles } from './temp-files.js'
 
 const MEMORY = ['--db', 'sqlite::memory:']
 // Modules in a directory outside the package, in plain JavaScript: they cannot import
-// 'flow-manager' from there, and a task type needs nothing from it anyway (name, description, run).
+// 'durable-flow-manager' from there, and a task type needs nothing from it anyway (name, description, run).
 const dir = tempFiles({
   'double.mjs': `export default [{ name: 'double', description: 'Doubles input.value.', run: (input) => ({ value: input.value * 2 }) }]\n`,
   'double-flow.json': lineFlow('doubling', [{ name: 'double', input: { value: 21 } }]),
@@ -111,7 +111,7 @@ describe('--tasks MODULE', () => {
 })
 
 describe('examples/custom-tasks.ts', () => {
-  // It imports 'flow-manager' as users do, which resolves to the package's own build (dist/),
+  // It imports 'durable-flow-manager' as users do, which resolves to the package's own build (dist/),
   // made by `npm install` (prepare). Build it here only when it is missing, e.g. after a clean.
   beforeAll(() => {
     if (!existsSync(join(REPO, 'dist/index.js'))) {

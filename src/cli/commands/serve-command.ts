@@ -9,6 +9,7 @@ import { EXIT } from '../exit-codes.js'
 import { engineSettings } from '../engine-settings.js'
 import { loadTaskRegistry } from '../load-task-modules.js'
 import { watchTaskModules, type WatchedTaskModules } from '../watch-task-modules.js'
+import { DEFAULT_HOST, DEFAULT_PORT } from '../options.js'
 import { databaseUrl, logLevel, nonEmpty, port } from '../settings.js'
 
 export interface ServeOptions {
@@ -20,8 +21,7 @@ export interface ServeOptions {
   readonly watch?: boolean
 }
 
-export const DEFAULT_PORT = '8000'
-export const DEFAULT_HOST = '127.0.0.1'
+export { DEFAULT_HOST, DEFAULT_PORT }
 
 /**
  * Serves the HTTP API and works on the store's executions (queued ones, and those a crashed node
