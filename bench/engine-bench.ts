@@ -15,7 +15,7 @@ function nullStore(flow: Flow): Store {
     write: () => undefined,
     putDefinition: () => Promise.resolve(),
     getDefinition: () => Promise.resolve(flow),
-    registerFlow: () => Promise.resolve(record),
+    registerFlow: () => Promise.resolve({ ...record, created: true }),
     getFlow: () => Promise.resolve(record),
     listFlows: () => Promise.resolve({ items: [record], nextCursor: null }),
     getExecution: none,

@@ -1,5 +1,6 @@
 import { cpus, totalmem } from 'node:os'
 import type { BenchOptions, BenchRow } from './bench-kit.js'
+import { cliBench } from './cli-bench.js'
 import { conditionBench } from './condition-bench.js'
 import { engineBench } from './engine-bench.js'
 import { httpBench } from './http-bench.js'
@@ -23,6 +24,7 @@ const suites: Record<string, (o: BenchOptions) => Promise<BenchRow[]>> = {
   http: httpBench,
   postgres: postgresBench,
   ui: uiBench,
+  cli: cliBench,
 }
 
 const format = (value: number): string =>

@@ -1,12 +1,12 @@
 /**
- * An example task module (SPEC §6). Load it with --tasks:
+ * An example task module (the README's "Writing tasks"). Load it with --tasks:
  *
  *   flow-manager run examples/custom-flow.json --tasks examples/custom-tasks.ts --input '{"name": "Ada"}'
  *
  * TypeScript modules load as they are (through tsx); no build step is needed. In your own project,
- * install flow-manager (and zod, for input schemas) and import them the same way.
+ * install durable-flow-manager (and zod 4, for input schemas) and import them the same way.
  */
-import { defineTask } from 'flow-manager'
+import { defineTask } from 'durable-flow-manager'
 import { z } from 'zod'
 
 export default [

@@ -7,6 +7,10 @@ export type { Clock, Engine, EngineOptions, FlowSource, StartOptions, Started } 
 export type { EngineEvent, EngineListener } from './engine/engine-events.js'
 export { toExecutionView } from './engine/execution-view.js'
 export type { ExecutionView, TaskRunView } from './engine/execution-view.js'
+/** An execution as the API answers it and `flow-manager run --json` prints it (docs/api.md). */
+export type { ExecutionView as Execution, TaskRunView as TaskRun } from './engine/execution-view.js'
+export { defineFlow } from './core/define-flow.js'
+export type { TypedFlow, TypedFlowTask, TypedFlowCondition } from './core/define-flow.js'
 export { defineTask, createTaskRegistry, NonRetryableError, inputJsonSchema } from './tasks/define-task.js'
 export type { TaskType, TaskDefinition, TaskContext, TaskRegistry, TaskResultView, Logger } from './tasks/define-task.js'
 export { builtinTasks, createBuiltinTasks } from './tasks/builtin-tasks.js'

@@ -23,7 +23,7 @@ function trimCodemirrorJsonSchema(): Plugin {
   }
 }
 
-/** The UI is served by the API server under /ui/ (SPEC §4); `npm run build` writes it to web/dist. */
+/** The UI is served by the API server under /ui/ (the README's "Web UI"); `npm run build` writes it to web/dist. */
 export default defineConfig({
   // The build runs from the repository root; the UI's sources sit beside this file.
   root,

@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../core/errors.js'
 import { isFlowManagerError } from '../core/errors.js'
 
-/** SPEC §5: 0 success, 1 the work failed (or was cancelled), 2 invalid flow or bad usage. */
+/** As the README's command line section says: 0 success, 1 the work failed (or was cancelled), 2 invalid flow or bad usage. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
 

@@ -1,17 +1,16 @@
-import { readFileSync } from 'node:fs'
 import { Command, CommanderError, Option } from 'commander'
 import { isFlowManagerError } from '../core/errors.js'
-import { GRAPH_FORMATS, type GraphFormat } from '../core/graph.js'
+import { GRAPH_FORMATS, type GraphFormat } from '../core/graph-formats.js'
+import { packageVersion } from '../package-info.js'
 import { colorsFor, line, type CliIo } from './cli-io.js'
-import { graphCommand } from './commands/graph-command.js'
 import { writeIssues } from './commands/flow-file.js'
-import { runCommand, type RunOptions } from './commands/run-command.js'
-import { simulateCommand, type SimulateOptions } from './commands/simulate-command.js'
-import { DEFAULT_HOST, DEFAULT_PORT, serveCommand, type ServeOptions } from './commands/serve-command.js'
-import { workerCommand, type WorkerOptions } from './commands/worker-command.js'
-import { validateCommand, type ValidateOptions } from './commands/validate-command.js'
+import type { RunOptions } from './commands/run-command.js'
+import type { ServeOptions } from './commands/serve-command.js'
+import type { SimulateOptions } from './commands/simulate-command.js'
+import type { ValidateOptions } from './commands/validate-command.js'
+import type { WorkerOptions } from './commands/worker-command.js'
 import { EXIT, UsageError, exitCodeFor } from './exit-codes.js'
-import { taskModulesFromEnv } from './load-task-modules.js'
+import { DEFAULT_HOST, DEFAULT_PORT, taskModulesFromEnv } from './options.js'
 
 export type { CliIo } from './cli-io.js'
 
@@ -83,7 +82,7 @@ Examples:
     .option('--input-file <path>', 'read the execution input from a JSON file')
     .option('--db <url>', DB_HELP)
     .option('--tasks <module>', TASKS_HELP, collect, [])
-    .option('--json', 'print only the finished execution as JSON (SPEC §3) on stdout')
+    .option('--json', 'print only the finished execution as JSON on stdout (the API\'s representation; see docs/api.md)')
     .addHelpText('after', `
 Exit codes: 0 completed, 1 failed or cancelled (Ctrl-C cancels), 2 invalid flow or bad usage.
 Task logs go to stderr as JSON at LOG_LEVEL (default warn). The http task reaches loopback, private
@@ -95,6 +94,8 @@ Examples:
   $ flow-manager run examples/custom-flow.json --tasks examples/custom-tasks.ts
   $ flow-manager run flow.json --input-file input.json --json | jq .status`)
     .action(async (flow: string, options: RunOptions) => {
+      // Each command loads its code when it runs: --version and --help load none of it.
+      const { runCommand } = await import('./commands/run-command.js')
       done(await runCommand(flow, { ...options, tasks: tasksFrom(options.tasks) }, io))
     })
 
@@ -111,6 +112,7 @@ Examples:
   $ flow-manager validate examples/seed-flow.json
   $ flow-manager validate my-flow.json --tasks ./my-tasks.ts --json`)
     .action(async (flow: string, options: ValidateOptions) => {
+      const { validateCommand } = await import('./commands/validate-command.js')
       done(await validateCommand(flow, { ...options, tasks: tasksFrom(options.tasks) }, io))
     })
 
@@ -124,6 +126,7 @@ Examples:
   $ flow-manager graph examples/seed-flow.json > flow.mmd
   $ flow-manager graph examples/seed-flow.json --format dot | dot -Tpng > flow.png`)
     .action(async (flow: string, options: { format: GraphFormat }) => {
+      const { graphCommand } = await import('./commands/graph-command.js')
       done(await graphCommand(flow, options.format, io))
     })
 
@@ -142,6 +145,7 @@ Examples:
   $ flow-manager simulate examples/seed-flow.json --outcome task2=failure
   $ flow-manager simulate flow.json --input '{"tier": "gold"}' --data 'fetch={"count": 3}' --json`)
     .action(async (flow: string, options: SimulateOptions) => {
+      const { simulateCommand } = await import('./commands/simulate-command.js')
       done(await simulateCommand(flow, options, io))
     })
 
@@ -152,6 +156,7 @@ Examples:
     .option('--host <host>', `address to listen on (default: $HOST or ${DEFAULT_HOST})`)
     .option('--db <url>', DB_HELP)
     .option('--tasks <module>', TASKS_HELP, collect, [])
+    .option('--watch', 'reload the task modules when their files change; running task runs finish on the code they started with')
     .addHelpText('after', `
 Environment: PORT, HOST, DATABASE_URL, LOG_LEVEL (default info), FLOW_MANAGER_TASKS (comma-separated),
 FLOW_MANAGER_API_KEYS (comma-separated; when set, requests need "Authorization: Bearer KEY" or "X-API-Key: KEY"),
@@ -160,8 +165,10 @@ FLOW_MANAGER_MAX_CONCURRENT, FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_SHUTDOWN_GRACE_
 
 Examples:
   $ flow-manager serve
-  $ PORT=9000 LOG_LEVEL=debug flow-manager serve --tasks ./my-tasks.ts`)
+  $ PORT=9000 LOG_LEVEL=debug flow-manager serve --tasks ./my-tasks.ts
+  $ flow-manager serve --tasks ./my-tasks.ts --watch`)
     .action(async (options: ServeOptions) => {
+      const { serveCommand } = await import('./commands/serve-command.js')
       done(await serveCommand({ ...options, tasks: tasksFrom(options.tasks) }, io))
     })
 
@@ -180,14 +187,9 @@ FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_POLL_MS, FLOW_MANAGER_SHUTDOWN_GRACE_MS.
 Examples:
   $ DATABASE_URL=postgres://postgres@127.0.0.1:5432/flows flow-manager worker --tasks ./my-tasks.ts`)
     .action(async (options: WorkerOptions) => {
+      const { workerCommand } = await import('./commands/worker-command.js')
       done(await workerCommand({ ...options, tasks: tasksFrom(options.tasks) }, io))
     })
 
   return program
-}
-
-/** Read at run time from the package's own package.json: two levels up from src/cli and from dist/cli alike. */
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }
-  return typeof pkg.version === 'string' ? pkg.version : '0.0.0'
 }

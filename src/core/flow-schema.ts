@@ -7,7 +7,7 @@ export const DEFAULT_MAX_STEPS = 1000
 export const MAX_MAX_STEPS = 1_000_000
 /** Task names with a meaning of their own. */
 export const END = 'end'
-/** Flow ids that would hide behind a fixed route segment (SPEC §4). */
+/** Flow ids that would hide behind a fixed route segment of the HTTP API. */
 export const RESERVED_FLOW_IDS = ['execute', 'executions', 'validate', 'simulate'] as const
 export const OUTCOMES = ['success', 'failure'] as const
 /** Bounds of the retry policy and of timeouts. */

@@ -1,7 +1,8 @@
 import { END, type Flow } from './flow-schema.js'
 
-export const GRAPH_FORMATS = ['mermaid', 'dot'] as const
-export type GraphFormat = (typeof GRAPH_FORMATS)[number]
+import type { GraphFormat } from './graph-formats.js'
+
+export { GRAPH_FORMATS, type GraphFormat } from './graph-formats.js'
 
 interface Edge {
   readonly from: string

@@ -23,7 +23,7 @@ export interface NormalizedResult {
 const SUCCESS_EMPTY: NormalizedResult = { result: { status: 'success' }, dataJson: undefined }
 
 /**
- * Turns whatever a task returned into a result (SPEC §2.2): `{status, data?, error?}` is taken as
+ * Turns whatever a task returned into a result (the README's "How an execution runs"): `{status, data?, error?}` is taken as
  * it is, other plain data counts as success, and anything that is not JSON is a failure that
  * says what was wrong. `maxBytes` bounds the serialized data.
  */

@@ -4,7 +4,14 @@ import type { ExecutionEventRecord } from '../store/store.js'
 
 /** What an engine reports as it works; the CLI's live view and the HTTP event streams listen to it. */
 export type EngineEvent =
-  | { readonly type: 'execution_started'; readonly executionId: string; readonly flowId: string; readonly at: number }
+  | {
+      readonly type: 'execution_started'
+      readonly executionId: string
+      readonly flowId: string
+      /** null for an inline flow. */
+      readonly flowVersion: number | null
+      readonly at: number
+    }
   | {
       readonly type: 'task_started'
       readonly executionId: string
@@ -44,6 +51,9 @@ export type EngineEvent =
   | {
       readonly type: 'execution_finished'
       readonly executionId: string
+      readonly flowId: string
+      /** null for an inline flow. */
+      readonly flowVersion: number | null
       readonly status: ExecutionStatus
       readonly error: ExecutionError | null
       readonly at: number

@@ -3,7 +3,7 @@ import { INITIAL_STATE, isTerminal, type ExecutionState } from '../core/executio
 import { FlowManagerError } from '../core/errors.js'
 import type { ParseFlowResult } from '../core/parse-flow.js'
 import { SIGNAL_NAME } from '../core/system-tasks.js'
-import type { ExecutionDetail, ExecutionRecord, FlowRecord, Store } from '../store/store.js'
+import type { ExecutionDetail, ExecutionRecord, RegisteredFlow, Store } from '../store/store.js'
 import type { Logger, TaskRegistry } from '../tasks/define-task.js'
 import type { ExecutionIdentity } from './actor-env.js'
 import { createActors, type Actors } from './actors.js'
@@ -77,8 +77,11 @@ export interface Engine {
   readonly reads: ReadModel
   /** Validates a flow document against the schema and this engine's task types. */
   validate(json: unknown): ParseFlowResult
-  /** Registers a flow definition as the next version of its id. Throws FLOW_INVALID with the issues. */
-  registerFlow(json: unknown, options?: { readonly allowUnregisteredTypes?: boolean }): Promise<FlowRecord>
+  /**
+   * Registers a flow definition as the next version of its id, or answers the latest version
+   * (`created: false`) when the definition is unchanged. Throws FLOW_INVALID with the issues.
+   */
+  registerFlow(json: unknown, options?: { readonly allowUnregisteredTypes?: boolean }): Promise<RegisteredFlow>
   /** Starts an execution; resolves once it is recorded (running here, or queued), while it goes on. */
   start(source: FlowSource, options?: StartOptions): Promise<Started>
   /** Starts an execution and waits for its end. */

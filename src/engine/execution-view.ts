@@ -1,7 +1,7 @@
 import type { ExecutionError, ExecutionStatus } from '../core/execution-state.js'
 import type { ExecutionDetail, ExecutionRecord, TaskRunRecord, TaskRunStatus, WaitingForView } from '../store/store.js'
 
-/** One task run on the wire, snake_case. */
+/** One task run on the wire, snake_case (docs/api.md). */
 export interface TaskRunView {
   /** Its position in the execution (1-based): `GET …/task-runs/{seq}` reads it whole. */
   readonly seq: number
@@ -31,7 +31,7 @@ export interface TaskRunView {
   readonly retry_at: string | null
 }
 
-/** An execution on the wire: the shape the API, the CLI's --json and the UI share. */
+/** An execution on the wire (docs/api.md): the shape the API, the CLI's --json and the UI share. */
 export interface ExecutionView {
   readonly execution_id: string
   readonly flow_id: string

@@ -3,7 +3,7 @@ import { FlowManagerError, type Issue } from '../core/errors.js'
 import type { Flow } from '../core/flow-schema.js'
 import { parseFlow, type ParseFlowResult } from '../core/parse-flow.js'
 import { compileFlow, type FlowPlan } from '../core/plan.js'
-import type { FlowRecord, Store } from '../store/store.js'
+import type { FlowRecord, RegisteredFlow, Store } from '../store/store.js'
 import type { TaskRegistry } from '../tasks/define-task.js'
 import type { Clock } from './timers.js'
 
@@ -114,7 +114,7 @@ export function createFlowResolver(deps: { readonly store: Store; readonly tasks
     hashOf,
     checkSubflows,
     /** Registers a flow definition: validated, sub-flows checked, stored as the next version. */
-    async register(json: unknown, allowUnregisteredTypes = false): Promise<FlowRecord> {
+    async register(json: unknown, allowUnregisteredTypes = false): Promise<RegisteredFlow> {
       const flow = accept(json, allowUnregisteredTypes)
       await checkSubflows(flow)
       const record = await store.registerFlow(hashOf(flow), flow, clock.now())

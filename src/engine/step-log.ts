@@ -18,7 +18,7 @@ export function describeCommands(env: ActorEnv, actor: ExecutionActor, commands:
   }
   const started = new Map<number, { attempt: number; type: string }>()
   for (const w of write.runs) if (w.kind === 'start') started.set(w.seq, { attempt: w.attempt, type: w.taskType })
-  if (write.events[0]?.type === 'execution_started' && listening) env.emit({ type: 'execution_started', executionId: id, flowId: actor.identity.flowId, at })
+  if (write.events[0]?.type === 'execution_started' && listening) env.emit({ type: 'execution_started', executionId: id, flowId: actor.identity.flowId, flowVersion: actor.identity.flowVersion, at })
   for (const e of write.events) {
     if (e.type === 'execution_resumed') logger.info({ executionId: id, ...e.data }, 'execution resumed')
     else if (e.type === 'cancel_requested') logger.info({ executionId: id, ...e.data }, 'execution cancelled')
@@ -75,7 +75,7 @@ export function describeCommands(env: ActorEnv, actor: ExecutionActor, commands:
           },
           'execution finished',
         )
-        if (listening) env.emit({ type: 'execution_finished', executionId: id, status: c.status, error: s.error, at })
+        if (listening) env.emit({ type: 'execution_finished', executionId: id, flowId: actor.identity.flowId, flowVersion: actor.identity.flowVersion, status: c.status, error: s.error, at })
         break
       }
       default:

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import fastifyCors from '@fastify/cors'
 import fastifyHelmet from '@fastify/helmet'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify'
 import type { Engine } from '../engine/engine.js'
+import { packageVersion } from '../package-info.js'
+import { AccessLogController } from './access-log.js'
 import { registerAuth } from './auth.js'
 import { registerErrorHandling } from './error-handler.js'
 import { DEFAULT_MAX_JSON_DEPTH, registerJsonParser } from './json-body.js'
@@ -51,26 +50,13 @@ export interface BuildAppOptions {
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
 
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string }
-      if (pkg.name === 'flow-manager' && typeof pkg.version === 'string') return pkg.version
-    } catch {
-      // not here; look one level up
-    }
-    dir = dirname(dir)
-  }
-  return '0.0.0'
-}
-
 /** Builds the HTTP service on an engine. It never listens: call `listen`, or use `inject` in tests. */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { engine } = options
   const logger = options.logger ?? 'info'
   const app = Fastify({
     ...(typeof logger === 'string' ? { logger: { level: logger } } : { loggerInstance: logger }),
+    logController: new AccessLogController(),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Flow ids may be 200 characters long; find-my-way's default (100) would 404 them.
     routerOptions: { maxParamLength: 500 },

@@ -27,7 +27,7 @@ export function parseApiKeys(value: string | undefined): string[] {
     .filter((key) => key.length > 0)
 }
 
-/** The paths that stay open when keys are set; everything else needs a key. */
+/** The paths that stay open when keys are set (the README's "Auth"); everything else needs a key. */
 export function isPublicPath(url: string, options: Pick<AuthOptions, 'metricsPublic' | 'docsPrefix'>): boolean {
   // /api/v1/health is /health under the path one of the original services served it on.
   if (url === '/health' || url === '/api/v1/health' || url === '/ready' || url === '/openapi.json' || url === '/') return true

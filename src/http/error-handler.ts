@@ -12,8 +12,14 @@ const FASTIFY_CODES: Readonly<Record<string, ProblemCode>> = {
   FST_ERR_NOT_FOUND: 'ROUTE_NOT_FOUND',
 }
 
+/** What a 415 says: which header is missing, and what the request sent instead. */
+export function mediaTypeDetail(contentType: string | undefined): string {
+  const sent = contentType === undefined || contentType.trim() === '' ? 'no content-type header' : `content-type "${contentType.slice(0, 100)}"`
+  return `the body must be JSON sent with the header "content-type: application/json" (with curl: -H 'content-type: application/json'); this request had ${sent}`
+}
+
 /** Turns any error into the problem to send. Faults of ours get a generic answer: no internals leak. */
-export function toProblem(error: unknown): { problem: Problem; fault: boolean } {
+export function toProblem(error: unknown, request?: Pick<FastifyRequest, 'headers'>): { problem: Problem; fault: boolean } {
   if (error instanceof RequestValidationError) return { problem: problem('REQUEST_INVALID', error.message, error.issues), fault: false }
   if (error instanceof HttpProblemError) {
     return { problem: problem(error.code, error.message, error.issues), fault: STATUS[error.code] >= 500 }
@@ -30,7 +36,8 @@ export function toProblem(error: unknown): { problem: Problem; fault: boolean } 
   const statusCode = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500
   if (statusCode >= 400 && statusCode < 500 && typeof fastifyError.code === 'string' && fastifyError.code.startsWith('FST_')) {
     const code = FASTIFY_CODES[fastifyError.code] ?? 'REQUEST_INVALID'
-    return { problem: { ...problem(code, fastifyError.message ?? 'the request was refused'), status: statusCode }, fault: false }
+    const detail = code === 'MEDIA_TYPE_UNSUPPORTED' ? mediaTypeDetail(request?.headers['content-type']) : (fastifyError.message ?? 'the request was refused')
+    return { problem: { ...problem(code, detail), status: statusCode }, fault: false }
   }
   return { problem: problem('INTERNAL', 'an unexpected error occurred; it has been logged'), fault: true }
 }
@@ -42,7 +49,7 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
 /** Every error response, the framework's own included, becomes application/problem+json. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const { problem: body, fault } = toProblem(error)
+    const { problem: body, fault } = toProblem(error, request)
     if (fault) request.log.error({ err: error }, 'request failed with an unexpected error')
     else request.log.info({ code: body.code, status: body.status }, body.detail)
     return sendProblem(reply, body)

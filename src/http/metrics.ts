@@ -1,6 +1,23 @@
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Engine } from '../engine/engine.js'
+import { UI_PREFIX } from './routes/ui.js'
+
+/** The label of every request for a file of the web UI: one series, however many files a build has. */
+export const UI_ROUTE_LABEL = `${UI_PREFIX}*`
+
+/**
+ * The route label of a request: its route pattern (`/api/v1/executions/:id`), never the URL, so
+ * that the label set stays bounded. The UI's files are registered one route per built file, whose
+ * names carry content hashes that change with every build: they share one label.
+ */
+export function routeLabel(pattern: string | undefined): string {
+  if (pattern === undefined) return 'unmatched'
+  return pattern.startsWith(UI_PREFIX) ? UI_ROUTE_LABEL : pattern
+}
+
+/** The flow label of an execution: the id of a registered flow; inline flows, whose ids anyone picks, share one. */
+export const flowLabel = (event: { flowId: string; flowVersion: number | null }): string => (event.flowVersion === null ? 'inline' : event.flowId)
 
 /**
  * Prometheus metrics on a registry of this app's own, so that several apps in one process (tests,
@@ -9,12 +26,18 @@ import type { Engine } from '../engine/engine.js'
  */
 export function registerMetrics(app: FastifyInstance, engine: Engine): Registry {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'flow_manager_process_' })
-  const started = new Counter({ name: 'flow_manager_executions_started_total', help: 'Executions started (or resumed) in this process.', registers: [registry] })
+  // prom-client's default metrics already start with process_ or nodejs_.
+  collectDefaultMetrics({ register: registry, prefix: 'flow_manager_' })
+  const started = new Counter({
+    name: 'flow_manager_executions_started_total',
+    help: 'Executions started (or resumed) in this process, by registered flow id ("inline" for inline flows).',
+    labelNames: ['flow_id'],
+    registers: [registry],
+  })
   const finished = new Counter({
     name: 'flow_manager_executions_finished_total',
-    help: 'Executions that ended in this process, by final status.',
-    labelNames: ['status'],
+    help: 'Executions that ended in this process, by registered flow id ("inline" for inline flows) and final status.',
+    labelNames: ['flow_id', 'status'],
     registers: [registry],
   })
   const taskRuns = new Histogram({
@@ -47,7 +70,7 @@ export function registerMetrics(app: FastifyInstance, engine: Engine): Registry 
   })
   const http = new Histogram({
     name: 'flow_manager_http_request_duration_seconds',
-    help: 'HTTP request durations, by method, route pattern and status code.',
+    help: 'HTTP request durations, by method, route pattern (the web UI\'s files as one) and status code.',
     labelNames: ['method', 'route', 'status_code'],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
     registers: [registry],
@@ -58,7 +81,7 @@ export function registerMetrics(app: FastifyInstance, engine: Engine): Registry 
   const unsubscribe = engine.subscribe((event) => {
     switch (event.type) {
       case 'execution_started':
-        started.inc()
+        started.inc({ flow_id: flowLabel(event) })
         break
       case 'task_started':
         typeOfRun.set(`${event.executionId}:${event.seq}`, event.taskType)
@@ -70,7 +93,7 @@ export function registerMetrics(app: FastifyInstance, engine: Engine): Registry 
         break
       }
       case 'execution_finished':
-        finished.inc({ status: event.status })
+        finished.inc({ flow_id: flowLabel(event), status: event.status })
         break
     }
   })
@@ -79,9 +102,7 @@ export function registerMetrics(app: FastifyInstance, engine: Engine): Registry 
     done()
   })
   app.addHook('onResponse', (request, reply, done) => {
-    // The route pattern, not the URL, keeps the label set bounded.
-    const route = request.routeOptions.url ?? 'unmatched'
-    http.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    http.observe({ method: request.method, route: routeLabel(request.routeOptions.url), status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
     done()
   })
   return registry

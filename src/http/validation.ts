@@ -20,7 +20,7 @@ export class RequestValidationError extends Error {
   }
 }
 
-/** Zod issues in the SPEC §1 shape: a stable code and a JSON pointer into the part that failed. */
+/** Zod issues as the API reports issues: a stable code and a JSON pointer into the part that failed. */
 export function toIssues(issues: readonly z.core.$ZodIssue[]): Issue[] {
   const out: Issue[] = []
   for (const issue of issues) {
@@ -43,7 +43,7 @@ const PARTS: ReadonlySet<string> = new Set(['body', 'querystring', 'params', 'he
 
 /**
  * Validates with the route's zod schemas, like fastify-type-provider-zod's compiler, but keeps
- * RFC 6901 pointers (its instancePath does not escape `/` or `~`) and the SPEC's issue codes.
+ * RFC 6901 pointers (its instancePath does not escape `/` or `~`) and the README's issue codes.
  */
 export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart }) => {
   const part = (PARTS.has(httpPart ?? '') ? httpPart : 'body') as RequestPart

@@ -271,6 +271,12 @@ export interface FlowRecord {
   readonly createdAt: number
 }
 
+/** What registering answers: the version, and whether this registration made it. */
+export interface RegisteredFlow extends FlowRecord {
+  /** false when the definition equals the latest version's: that version is answered, and none is added. */
+  readonly created: boolean
+}
+
 export interface ExecutionFilter {
   readonly status?: ExecutionStatus
   readonly flowId?: string
@@ -336,7 +342,8 @@ export interface Store {
   putDefinition(hash: string, flow: Flow): Promise<void>
   getDefinition(hash: string): Promise<Flow | undefined>
   /** Registers a flow: the next version for its id. */
-  registerFlow(hash: string, flow: Flow, at: number): Promise<FlowRecord>
+  /** The next version of flow.id, or the latest one when its definition hash is `hash` already. */
+  registerFlow(hash: string, flow: Flow, at: number): Promise<RegisteredFlow>
   getFlow(id: string, version?: number): Promise<FlowRecord | undefined>
   listFlows(limit: number, cursor?: string): Promise<Page<FlowRecord>>
   /** An execution with its runs: all of them, or the latest within `limits`. One consistent snapshot. */

@@ -140,6 +140,29 @@ function hasPath(root: unknown, path: readonly (string | number)[]): boolean {
   return true
 }
 
+/** A registry whose task types can be replaced while an engine runs on it (`serve --watch`). */
+export interface ReloadableTaskRegistry extends TaskRegistry {
+  /**
+   * Replaces every task type at once; a name registered twice is an error and changes nothing.
+   * A task run looks its type up when it starts, so runs in progress finish on the code they
+   * started with and later runs use the new code.
+   */
+  replace(types: readonly TaskType[]): void
+}
+
+export function createReloadableTaskRegistry(types: readonly TaskType[]): ReloadableTaskRegistry {
+  let current = createTaskRegistry(types)
+  return {
+    get: (type) => current.get(type),
+    has: (type) => current.has(type),
+    names: () => current.names(),
+    list: () => current.list(),
+    replace(next) {
+      current = createTaskRegistry(next)
+    },
+  }
+}
+
 /** The input schema of a task type as JSON Schema (draft 2020-12), or null when it takes any input. */
 export function inputJsonSchema(type: TaskType): Record<string, unknown> | null {
   if (type.input === undefined) return null

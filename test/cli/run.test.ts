@@ -35,7 +35,7 @@ describe('flow-manager run', () => {
     expect(io.out()).toMatch(/✗ failed · 2 steps .*\n {2}TASK_FAILED in task "task2": task "task2" failed: asked to fail/)
   })
 
-  it('prints only the SPEC §3 execution as JSON with --json', async () => {
+  it('prints only the execution, in the API representation, as JSON with --json', async () => {
     const io = testIo()
     expect(await main(['run', 'examples/seed-flow.json', ...MEMORY, '--json'], io)).toBe(0)
     const view = JSON.parse(io.out())

@@ -8,7 +8,7 @@ import { lineFlow, tempFiles } from './temp-files.js'
 
 const MEMORY = ['--db', 'sqlite::memory:']
 // Modules in a directory outside the package, in plain JavaScript: they cannot import
-// 'flow-manager' from there, and a task type needs nothing from it anyway (name, description, run).
+// 'durable-flow-manager' from there, and a task type needs nothing from it anyway (name, description, run).
 const dir = tempFiles({
   'double.mjs': `export default [{ name: 'double', description: 'Doubles input.value.', run: (input) => ({ value: input.value * 2 }) }]\n`,
   'double-flow.json': lineFlow('doubling', [{ name: 'double', input: { value: 21 } }]),
@@ -16,8 +16,13 @@ const dir = tempFiles({
   'single.mjs': `export default { name: 'lonely', description: 'One task, not in a list', run: () => 1 }\n`,
   'nothing.mjs': `export const helper = 1\n`,
   'bad-item.mjs': `export default [{ name: 'ok', run: () => 1 }, 42]\n`,
-  'syntax.mjs': `export default [\n`,
+  'throws.mjs': `throw new Error('MY_API_KEY is not set')\nexport default []\n`,
   'clash.mjs': `export default [{ name: 'task2', description: 'Shadows a built-in', run: () => 1 }]\n`,
+  // TypeScript in a folder without "type": "module", as in many projects: compiled to CommonJS.
+  'typed.ts': `interface In { value: number }\nexport default [{ name: 'triple', description: 'Triples input.value.', run: (input: In) => ({ value: input.value * 3 }) }]\n`,
+  'triple-flow.json': lineFlow('tripling', [{ name: 'triple', input: { value: 14 } }]),
+  'broken.ts': `interface In { value: number }\nexport default [\n  { name: 'oops', description: 'x', run: (input: In) => { return input.value +  } },\n]\n`,
+  'broken.mjs': `export default [\n  { name: 'oops', run: () => 1 + },\n]\n`,
 })
 
 describe('--tasks MODULE', () => {
@@ -69,15 +74,44 @@ describe('--tasks MODULE', () => {
 
   it('rejects a module that does not exist', rejects('./missing.ts', 'cannot load task module ./missing.ts: no such file'))
 
-  it('reports a module that cannot be loaded without a stack trace', async () => {
+  it('loads a TypeScript module from a folder that is not an ES module package', async () => {
     const io = testIo({ cwd: dir })
-    expect(await main(['validate', 'double-flow.json', '--tasks', 'syntax.mjs'], io)).toBe(2)
-    expect(io.err()).toMatch(/^flow-manager: task module syntax.mjs: cannot be loaded: .+\n$/)
+    expect(await main(['run', 'triple-flow.json', '--tasks', './typed.ts', ...MEMORY, '--json'], io)).toBe(0)
+    expect(JSON.parse(io.out()).task_results[0].data).toEqual({ value: 42 })
+  })
+
+  it('reports a syntax error in a TypeScript module with file:line:column and the code around it', async () => {
+    const io = testIo({ cwd: dir })
+    expect(await main(['validate', 'double-flow.json', '--tasks', './broken.ts'], io)).toBe(2)
+    expect(io.err()).toBe(
+      [
+        'flow-manager: task module ./broken.ts: syntax error at broken.ts:3:80: Unexpected "}"',
+        '  1 | interface In { value: number }',
+        '  2 | export default [',
+        "> 3 |   { name: 'oops', description: 'x', run: (input: In) => { return input.value +  } },",
+        `    | ${' '.repeat(79)}^`,
+        '  4 | ]',
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('reports a syntax error in a JavaScript module with file:line:column and the code around it', async () => {
+    const io = testIo({ cwd: dir })
+    expect(await main(['validate', 'double-flow.json', '--tasks', 'broken.mjs'], io)).toBe(2)
+    expect(io.err()).toMatch(/^flow-manager: task module broken\.mjs: syntax error at broken\.mjs:2:34: Unexpected "}"\n/)
+    expect(io.err()).toContain(`> 2 |   { name: 'oops', run: () => 1 + },\n    | ${' '.repeat(33)}^\n`)
+  })
+
+  it('reports a module that throws as it loads in one line, without a stack trace', async () => {
+    const io = testIo({ cwd: dir })
+    expect(await main(['validate', 'double-flow.json', '--tasks', 'throws.mjs'], io)).toBe(2)
+    expect(io.err()).toBe('flow-manager: task module throws.mjs: cannot be loaded: MY_API_KEY is not set\n')
   })
 })
 
 describe('examples/custom-tasks.ts', () => {
-  // It imports 'flow-manager' as users do, which resolves to the package's own build (dist/),
+  // It imports 'durable-flow-manager' as users do, which resolves to the package's own build (dist/),
   // made by `npm install` (prepare). Build it here only when it is missing, e.g. after a clean.
   beforeAll(() => {
     if (!existsSync(join(REPO, 'dist/index.js'))) {

@@ -338,6 +338,19 @@ export function describeStore(name: string, open: () => Promise<OpenedStore>): v
         expect(await store.getDefinition('nope')).toBeUndefined()
       }))
 
+      it('answers the latest version instead of adding one when the definition is unchanged, even when registered at once', withStore(async (store) => {
+        expect(await store.registerFlow('u1', flow('u'), T0)).toMatchObject({ version: 1, created: true })
+        expect(await store.registerFlow('u1', flow('u'), T0 + 1)).toMatchObject({ version: 1, definitionHash: 'u1', createdAt: T0, flow: flow('u'), created: false })
+        expect(await store.registerFlow('u2', flow('u', 'two'), T0 + 2)).toMatchObject({ version: 2, created: true })
+        // Going back to an earlier definition makes it the latest again: a new version.
+        expect(await store.registerFlow('u1', flow('u'), T0 + 3)).toMatchObject({ version: 3, created: true })
+        // Racing registrations of one new definition make one version; the others answer it.
+        const burst = await Promise.all(Array.from({ length: 6 }, () => store.registerFlow('u4', flow('u', 'four'), T0 + 4)))
+        expect(burst.map((r) => r.version)).toEqual([4, 4, 4, 4, 4, 4])
+        expect(burst.filter((r) => r.created)).toHaveLength(1)
+        expect((await store.getFlow('u'))?.version).toBe(4)
+      }))
+
       it('pages the latest version of each flow by id', withStore(async (store) => {
         for (const id of ['c', 'a', 'b', 'B', 'd']) await store.registerFlow(`h-${id}`, flow(id), T0)
         await store.registerFlow('h-b2', flow('b', 'b two'), T0 + 1)

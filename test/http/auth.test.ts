@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseApiKeys } from '../../src/http/auth.js'
 import { createTestApp, expectProblem, type TestApp } from './helpers.js'
 
-/** What SPEC §5 leaves open when keys are set (and /api/v1/health, /health's twin); everything else must answer 401 without a key. */
+/** What the README's "Auth" leaves open when keys are set; everything else must answer 401 without a key. */
 const OPEN = (url: string): boolean =>
   ['/health', '/api/v1/health', '/ready', '/openapi.json', '/metrics', '/'].includes(url) || url === '/docs' || url.startsWith('/docs/') || url === '/ui' || url.startsWith('/ui/')
 

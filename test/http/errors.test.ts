@@ -27,9 +27,18 @@ describe('framework errors are problems', () => {
     expectProblem(await raw(JSON.stringify({ flow: SEED, input: { blob: 'x'.repeat(70 * 1024) } })), 413, 'BODY_TOO_LARGE')
   })
 
-  it('answers a content type other than JSON with 415 MEDIA_TYPE_UNSUPPORTED', async () => {
-    expectProblem(await raw('flow=1', 'application/x-www-form-urlencoded'), 415, 'MEDIA_TYPE_UNSUPPORTED')
-    expectProblem(await raw('hello', 'text/plain'), 415, 'MEDIA_TYPE_UNSUPPORTED')
+  it('answers a content type other than JSON with 415 MEDIA_TYPE_UNSUPPORTED, saying which header is missing', async () => {
+    // What `curl -d @flow.json` sends when the header is left out.
+    const form = expectProblem(await raw('{"flow": {}}', 'application/x-www-form-urlencoded'), 415, 'MEDIA_TYPE_UNSUPPORTED')
+    expect(form.detail).toBe(
+      'the body must be JSON sent with the header "content-type: application/json" (with curl: -H \'content-type: application/json\'); this request had content-type "application/x-www-form-urlencoded"',
+    )
+    expect(expectProblem(await raw('hello', 'text/plain'), 415, 'MEDIA_TYPE_UNSUPPORTED').detail).toContain('content-type: application/json')
+  })
+
+  it('answers a body without a content-type header with 415 naming the header', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/flows', payload: Buffer.from('{"id": "x"}') })
+    expect(expectProblem(res, 415, 'MEDIA_TYPE_UNSUPPORTED').detail).toMatch(/"content-type: application\/json".*no content-type header$/)
   })
 
   it('refuses JSON nested deeper than 64 levels with 400 JSON_TOO_DEEP', async () => {

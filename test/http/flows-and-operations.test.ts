@@ -30,7 +30,19 @@ describe('flows', () => {
     expect(first.json()).toMatchObject({ id: 'flow123', version: 1, name: 'Data processing flow', flow: SEED })
     expect(first.headers.location).toBe('/api/v1/flows/flow123?version=1')
     const second = await t.app.inject({ method: 'POST', url: '/api/v1/flows', payload: { ...SEED, name: 'Renamed' } })
+    expect(second.statusCode).toBe(201)
     expect(second.json()).toMatchObject({ version: 2, name: 'Renamed' })
+  })
+
+  it('answers 200 with the latest version, adding none, when the definition is unchanged', async () => {
+    const again = await t.app.inject({ method: 'POST', url: '/api/v1/flows', payload: { flow: { ...SEED, name: 'Renamed' } } })
+    expect(again.statusCode).toBe(200)
+    expect(again.json()).toMatchObject({ id: 'flow123', version: 2, name: 'Renamed' })
+    expect(again.headers.location).toBe('/api/v1/flows/flow123?version=2')
+    // Key order does not make a definition different.
+    const reordered = Object.fromEntries(Object.entries({ ...SEED, name: 'Renamed' }).reverse())
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/flows', payload: reordered })).statusCode).toBe(200)
+    expect((await t.app.inject({ url: '/api/v1/flows/flow123' })).json()).toMatchObject({ version: 2 })
   })
 
   it('refuses to register an invalid flow with 422 and its issues', async () => {
@@ -92,8 +104,8 @@ describe('operations', () => {
     const res = await t.app.inject({ url: '/metrics' })
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toMatch(/^text\/plain/)
-    expect(res.body).toMatch(/flow_manager_executions_started_total \d+/)
-    expect(res.body).toMatch(/flow_manager_executions_finished_total\{status="completed"\} \d+/)
+    expect(res.body).toMatch(/flow_manager_executions_started_total\{flow_id="inline"\} \d+/)
+    expect(res.body).toMatch(/flow_manager_executions_finished_total\{flow_id="inline",status="completed"\} \d+/)
     expect(res.body).toMatch(/flow_manager_task_run_duration_seconds_count\{task_type="task2",status="success"\} \d+/)
     expect(res.body).toContain('flow_manager_executions_running 0')
     expect(res.body).toContain('flow_manager_queue_depth 0')

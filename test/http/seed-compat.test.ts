@@ -98,7 +98,10 @@ describe('the flow registry service', () => {
   it('registers {flow_data: {flow}} with 201 {message}, serves the bare flow and executes it by flow_id with a context', async () => {
     const saved = await post('/flows', { flow_data: { flow: { ...SEED, id: 'registry-flow' } } })
     expect(saved.statusCode).toBe(201)
-    expect(saved.json().message).toEqual(expect.any(String))
+    expect(saved.json()).toMatchObject({ message: 'Flow registry-flow created successfully', flow_id: 'registry-flow', version: 1 })
+    // The old clients read 201 either way; saving the same definition again adds no version.
+    const again = await post('/flows', { flow_data: { flow: { ...SEED, id: 'registry-flow' } } })
+    expect({ status: again.statusCode, body: again.json() }).toEqual({ status: 201, body: { message: 'Flow registry-flow unchanged (version 1)', flow_id: 'registry-flow', version: 1 } })
     expect((await t.app.inject({ url: '/flows/registry-flow' })).json()).toEqual({ ...SEED, id: 'registry-flow' })
     const res = await post('/flows/execute', { flow_id: 'registry-flow', context: { fail: [] } })
     expect(res.statusCode).toBe(200)

@@ -1,121 +1,47 @@
 import { reachingFetch } from './connection.js'
+import type { components, operations } from './generated/api.js'
 
 /**
- * The UI's client of the HTTP API (SPEC §3, §4). Wire types are declared here rather than imported
- * from the server: the UI depends on the API's JSON, not on the server's code.
+ * The UI's client of the HTTP API (docs/api.md). The wire types come from the server's own
+ * OpenAPI document: `npm run api-types` generates ./generated/api.ts from /openapi.json with
+ * openapi-typescript, so a change of the API that the UI does not follow fails the typecheck.
  */
 
-export const EXECUTION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const
-export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number]
+type Schemas = components['schemas']
+/** The JSON body a request of `operation` sends. */
+export type RequestBody<Operation extends keyof operations> = operations[Operation] extends { readonly requestBody?: { readonly content: { readonly 'application/json': infer Body } } } ? Body : never
+
+export const EXECUTION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const satisfies readonly Schemas['Execution']['status'][]
+export type ExecutionStatus = Schemas['Execution']['status']
 export const isTerminal = (status: ExecutionStatus): boolean => status === 'completed' || status === 'failed' || status === 'cancelled'
 
-export type TaskRunStatus = 'running' | 'success' | 'failure' | 'interrupted'
+export type TaskRunView = Schemas['TaskRun']
+export type TaskRunStatus = TaskRunView['status']
+export type ExecutionSummary = Schemas['ExecutionSummary']
+export type ExecutionView = Schemas['Execution']
 
-export interface TaskRunView {
-  readonly task_name: string
-  readonly task_type: string
-  readonly status: TaskRunStatus
-  readonly attempt: number
-  readonly data: unknown
-  readonly error: string | null
-  readonly error_code: string | null
-  readonly error_stack: string | null
-  readonly started_at: string
-  readonly finished_at: string | null
-  readonly duration_ms: number | null
-  readonly next_task: string | null
-}
-
-export interface ExecutionSummary {
-  readonly execution_id: string
-  readonly flow_id: string
-  readonly flow_version: number | null
-  readonly status: ExecutionStatus
-  readonly input: unknown
-  readonly current_task: string | null
-  readonly failed_task: string | null
-  readonly error: { readonly code: string; readonly message: string } | null
-  readonly created_at: string
-  readonly started_at: string | null
-  readonly finished_at: string | null
-  readonly duration_ms: number | null
-}
-
-export interface ExecutionView extends ExecutionSummary {
-  readonly executed_tasks: readonly string[]
-  readonly task_results: readonly TaskRunView[]
-}
-
-export interface FlowTask {
-  readonly name: string
-  readonly type?: string
-  readonly description?: string
-  readonly input?: Record<string, unknown>
-}
-
-export interface FlowCase {
-  readonly when: string
-  readonly target: string
-}
-
+export type Flow = Schemas['Flow']
+export type FlowTask = Flow['tasks'][number]
 /** By status (`outcome`), by a CEL expression (`when`), or multi-way (`cases` + `default`). */
-export interface FlowCondition {
-  readonly name: string
-  readonly description?: string
-  readonly source_task: string
-  readonly outcome?: 'success' | 'failure'
-  readonly when?: string
-  readonly target_task_success?: string
-  readonly target_task_failure?: string
-  readonly cases?: readonly FlowCase[]
-  readonly default?: string
-}
+export type FlowCondition = Flow['conditions'][number]
+export type FlowCase = NonNullable<FlowCondition['cases']>[number]
 
-export interface Flow {
-  readonly id: string
-  readonly name: string
-  readonly description?: string
-  readonly start_task: string
-  readonly tasks: readonly FlowTask[]
-  readonly conditions: readonly FlowCondition[]
-  readonly max_steps?: number
-}
-
-export interface FlowSummary {
-  readonly id: string
-  readonly version: number
-  readonly name: string
-  readonly description: string | null
-  readonly created_at: string
-  readonly task_count: number
-}
-
-export interface FlowView extends Omit<FlowSummary, 'task_count'> {
-  readonly flow: Flow
-}
-
-export interface Issue {
-  readonly code: string
-  readonly path: string
-  readonly message: string
-}
-
-export interface ValidationResult {
-  readonly valid: boolean
-  readonly errors: readonly Issue[]
-  readonly warnings: readonly Issue[]
-}
-
-export interface TaskTypeView {
-  readonly name: string
-  readonly description: string
-  readonly input_schema: Record<string, unknown> | null
-}
+export type FlowSummary = Schemas['FlowSummary']
+export type FlowView = Schemas['FlowVersion']
+export type Issue = Schemas['Issue']
+export type ValidationResult = Schemas['ValidationResult']
+export type TaskTypeView = Schemas['TaskType']
+export type Simulation = Schemas['Simulation']
+/** GET /api/v1/executions/{id}/flow */
+export type ExecutionFlow = operations['getExecutionFlow']['responses'][200]['content']['application/json']
 
 export interface Page<T> {
   readonly items: readonly T[]
   readonly next_cursor: string | null
 }
+// The generic page above is the shape of every page the API answers.
+export type FlowSummaryPage = Schemas['FlowSummaryPage'] & Page<FlowSummary>
+export type ExecutionSummaryPage = Schemas['ExecutionSummaryPage'] & Page<ExecutionSummary>
 
 /** An RFC 9457 problem answered by the API, thrown by `api`. */
 export class ApiError extends Error {
@@ -175,17 +101,13 @@ export function authHeaders(): Record<string, string> {
   return key === null ? {} : { authorization: `Bearer ${key}` }
 }
 
-interface ProblemBody {
-  readonly code?: string
-  readonly detail?: string
-  readonly title?: string
-  readonly errors?: readonly Issue[]
-}
+type ProblemBody = Partial<Schemas['Problem']>
 
 /** Calls the API; on 401 asks for a key and tries again. Problems are thrown as ApiError. */
 export async function api<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
   for (;;) {
-    const headers: Record<string, string> = { accept: 'application/json', ...authHeaders() }
+    // The header tells the server that these requests are the UI at work: it logs its reads at debug.
+    const headers: Record<string, string> = { accept: 'application/json', 'x-flow-manager-client': 'ui', ...authHeaders() }
     if (init.body !== undefined) headers['content-type'] = 'application/json'
     const method = init.method ?? 'GET'
     // Reads wait for an unreachable server to come back; writes fail at once (see connection.ts).
@@ -234,5 +156,6 @@ export function parseInputText(text: string): unknown {
 
 /** Starts a registered flow version without waiting for its end. */
 export function startExecution(flowId: string, version: number, input: unknown): Promise<ExecutionView> {
-  return api<ExecutionView>('/api/v1/executions', { method: 'POST', body: { flow_id: flowId, version, input, wait: false } })
+  const body: RequestBody<'startExecution'> = { flow_id: flowId, version, input, wait: false }
+  return api<ExecutionView>('/api/v1/executions', { method: 'POST', body })
 }

@@ -25,7 +25,7 @@ const INTERRUPTED = 'cancelled from the command line (interrupted)'
 
 /**
  * Runs one flow to its end in this process and reports it: live task lines and a summary, or
- * with --json only the execution (SPEC §3) on stdout. Problems and task logs go to stderr, so
+ * with --json only the execution (the API's representation) on stdout. Problems and task logs go to stderr, so
  * stdout stays machine-readable. Exit 0 completed, 1 failed or cancelled, 2 bad flow or usage.
  */
 export async function runCommand(path: string, options: RunOptions, io: CliIo): Promise<number> {

@@ -8,6 +8,8 @@ import type { CliIo } from '../cli-io.js'
 import { EXIT } from '../exit-codes.js'
 import { engineSettings } from '../engine-settings.js'
 import { loadTaskRegistry } from '../load-task-modules.js'
+import { watchTaskModules, type WatchedTaskModules } from '../watch-task-modules.js'
+import { DEFAULT_HOST, DEFAULT_PORT } from '../options.js'
 import { builtinTasksFromEnv, databaseUrl, httpAllowList, logLevel, nonEmpty, port } from '../settings.js'
 
 export interface ServeOptions {
@@ -15,10 +17,11 @@ export interface ServeOptions {
   readonly host?: string
   readonly db?: string
   readonly tasks: readonly string[]
+  /** Reload the task modules when their files change. */
+  readonly watch?: boolean
 }
 
-export const DEFAULT_PORT = '8000'
-export const DEFAULT_HOST = '127.0.0.1'
+export { DEFAULT_HOST, DEFAULT_PORT }
 
 /**
  * Serves the HTTP API and works on the store's executions (queued ones, and those a crashed node
@@ -32,10 +35,19 @@ export async function serveCommand(options: ServeOptions, io: CliIo): Promise<nu
   const level = logLevel(io.env, 'info')
   // API keys come from io.env like every other setting (startServer would read process.env).
   const app = { apiKeys: parseApiKeys(io.env.FLOW_MANAGER_API_KEYS) }
-  const tasks = await loadTaskRegistry(options.tasks, io.cwd, builtinTasksFromEnv(io.env))
+  const builtins = builtinTasksFromEnv(io.env)
   const logger = pino({ level }, { write: (text: string) => io.stdout.write(text) })
   const settings = engineSettings(io.env)
-  const store = await openStore(databaseUrl(options.db, io), settings.store)
+  const watched: WatchedTaskModules | undefined = options.watch === true ? await watchTaskModules({ modules: options.tasks, cwd: io.cwd, logger, builtins }) : undefined
+  const tasks = watched?.registry ?? (await loadTaskRegistry(options.tasks, io.cwd, builtins))
+  let store
+  try {
+    store = await openStore(databaseUrl(options.db, io), settings.store)
+  } catch (error) {
+    // The folders being watched would keep the process alive.
+    watched?.close()
+    throw error
+  }
   let server: RunningServer | undefined
   const engine = createEngine({ store, tasks, logger, ...settings.engine })
   try {
@@ -54,6 +66,7 @@ export async function serveCommand(options: ServeOptions, io: CliIo): Promise<nu
     await server.close()
     return EXIT.ok
   } finally {
+    watched?.close()
     // server.close() closes the engine; without a server nothing else will.
     if (server === undefined) await engine.close({ graceMs: 0 })
     await store.close()

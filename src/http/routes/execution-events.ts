@@ -31,6 +31,7 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
     {
       schema: {
         tags: ['executions'],
+        operationId: 'streamExecutionEvents',
         summary: 'Server-sent events of an execution: its history, then live events until it ends',
         description:
           'The execution\'s whole event log: execution_queued, execution_started, task_started, task_waiting, task_finished (with retry_at when a retry is planned), routed, task_interrupted, execution_resumed, cancel_requested, execution_finished. A resumed execution\'s history goes on past its earlier execution_finished; the stream closes at the last one. Each event\'s id is its position in the log; send Last-Event-ID to resume after it. Comments (": heartbeat") keep the connection open.',

@@ -8,7 +8,7 @@ import { toExecutionSummary, toExecutionView } from '../../engine/execution-view
 import type { ExecutionDetail } from '../../store/store.js'
 import { taskRunRoutes } from './task-runs.js'
 import { HttpProblemError } from '../problem.js'
-import { COMMON_PROBLEMS, ExecutionSummarySchema, ExecutionViewSchema, PagingQuery, ProblemSchema, SEED_FLOW, pageOf } from '../schemas.js'
+import { COMMON_PROBLEMS, ExecutionSummaryPageSchema, ExecutionViewSchema, FlowComponent, PagingQuery, ProblemSchema, SEED_FLOW, flowDocumentBody } from '../schemas.js'
 
 /** Longest a request may ask to wait for its execution: ten minutes. */
 export const MAX_WAIT_MS = 600_000
@@ -22,7 +22,7 @@ const StartBody = z
   .strictObject({
     flow_id: z.string().min(1).max(200).optional().describe('A registered flow to run.'),
     version: z.int().min(1).optional().describe('The version of flow_id to run; default the latest.'),
-    flow: z.unknown().optional().describe('An inline flow to run, bare or in a {"flow": …} envelope.'),
+    flow: flowDocumentBody('An inline flow to run, bare or in a {"flow": …} envelope.').optional(),
     input: z.unknown().optional().describe('The execution input; any JSON value, default {}.'),
     ...WaitFields,
   })
@@ -134,6 +134,7 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
     {
       schema: {
         tags: ['executions'],
+        operationId: 'startExecution',
         summary: 'Run a registered or an inline flow; waits for the end by default',
         description: 'Answers 200 with the finished execution, or 202 with a Location header when it is not finished within wait_ms or wait is false. An Idempotency-Key header makes a repeated request return the same execution.',
         body: StartBody,
@@ -160,9 +161,10 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
     {
       schema: {
         tags: ['executions'],
+        operationId: 'listExecutions',
         summary: 'Executions, newest first; filters status, flow_id, id_prefix, parent_execution_id and a creation time range',
         querystring: ListQuery,
-        response: { 200: pageOf(ExecutionSummarySchema), ...COMMON_PROBLEMS },
+        response: { 200: ExecutionSummaryPageSchema, ...COMMON_PROBLEMS },
       },
     },
     async (request) => {
@@ -183,7 +185,15 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
 
   r.get(
     '/api/v1/executions/:id',
-    { schema: { tags: ['executions'], summary: 'One execution, with its latest 1,000 task runs and up to 8 MiB of their data', params: IdParams, response: { 200: ExecutionViewSchema, 404: ProblemSchema, ...COMMON_PROBLEMS } } },
+    {
+      schema: {
+        tags: ['executions'],
+        operationId: 'getExecution',
+        summary: 'One execution, with its latest 1,000 task runs and up to 8 MiB of their data',
+        params: IdParams,
+        response: { 200: ExecutionViewSchema, 404: ProblemSchema, ...COMMON_PROBLEMS },
+      },
+    },
     async (request) => toExecutionView(await loadExecution(engine, request.params.id)),
   )
 
@@ -192,10 +202,11 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
     {
       schema: {
         tags: ['executions'],
+        operationId: 'getExecutionFlow',
         summary: 'The flow definition an execution runs, exactly as it started (inline flows included)',
         params: IdParams,
         response: {
-          200: z.object({ flow_id: z.string(), flow_version: z.int().nullable(), flow: z.record(z.string(), z.unknown()) }),
+          200: z.object({ flow_id: z.string(), flow_version: z.int().nullable().describe('null for an inline flow'), flow: FlowComponent }),
           404: ProblemSchema,
           ...COMMON_PROBLEMS,
         },
@@ -214,6 +225,7 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
     {
       schema: {
         tags: ['executions'],
+        operationId: 'cancelExecution',
         summary: 'Cancel a pending or running execution; 409 when it has already ended',
         params: IdParams,
         body: z.strictObject({ reason: z.string().min(1).max(1000).optional() }).nullish(),
@@ -235,6 +247,7 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
     {
       schema: {
         tags: ['executions'],
+        operationId: 'resumeExecution',
         summary: 'Run a failed execution again from its failed task; 409 when it did not fail',
         description: 'An optional input replaces the execution input from the resumed task on. Waits like POST /api/v1/executions.',
         params: IdParams,

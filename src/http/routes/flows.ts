@@ -8,16 +8,19 @@ import { compileFlow } from '../../core/plan.js'
 import { simulate } from '../../core/simulate.js'
 import type { Engine } from '../../engine/engine.js'
 import type { FlowRecord } from '../../store/store.js'
+import type {
+  FlowSummarySchema} from '../schemas.js';
 import {
   COMMON_PROBLEMS,
   FlowDocumentBody,
-  FlowSummarySchema,
+  FlowSummaryPageSchema,
   FlowViewSchema,
   PagingQuery,
   ProblemSchema,
   SEED_FLOW,
   ValidationResultSchema,
-  pageOf,
+  component,
+  flowDocumentBody,
 } from '../schemas.js'
 
 export function toFlowSummary(record: FlowRecord): z.output<typeof FlowSummarySchema> {
@@ -40,20 +43,23 @@ export const flowPath = (record: FlowRecord): string => `/api/v1/flows/${encodeU
 
 const SimulateBody = z
   .strictObject({
-    flow: z.unknown().describe('A flow, bare or in a {"flow": …} envelope.'),
+    flow: flowDocumentBody('The flow to walk, bare or in a {"flow": …} envelope.'),
     input: z.unknown().optional().describe('The execution input expressions see; default {}.'),
     outcomes: z.record(z.string(), z.enum(OUTCOMES)).optional().describe('How each task ends; tasks not named succeed.'),
     data: z.record(z.string(), z.unknown()).optional().describe('Result data per task, for conditions and input mappings that read it.'),
   })
   .meta({ examples: [{ flow: { flow: SEED_FLOW }, outcomes: { task2: 'failure' } }] })
 
-const SimulationSchema = z.object({
-  path: z.array(z.string()).readonly().describe('Task runs in order, one per attempt.'),
-  status: z.enum(EXECUTION_STATUSES),
-  steps: z.int(),
-  failed_task: z.string().nullable(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
-})
+const SimulationSchema = component(
+  z.object({
+    path: z.array(z.string()).readonly().describe('Task runs in order, one per attempt.'),
+    status: z.enum(EXECUTION_STATUSES),
+    steps: z.int(),
+    failed_task: z.string().nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  }),
+  'Simulation',
+)
 
 /** Validating, registering and reading flow definitions. */
 export function flowRoutes(app: FastifyInstance, deps: { engine: Engine }): void {
@@ -65,6 +71,7 @@ export function flowRoutes(app: FastifyInstance, deps: { engine: Engine }): void
     {
       schema: {
         tags: ['flows'],
+        operationId: 'validateFlow',
         summary: 'Validate a flow: every problem at once; 200 whether valid or not',
         body: FlowDocumentBody,
         response: { 200: ValidationResultSchema, ...COMMON_PROBLEMS },
@@ -81,6 +88,7 @@ export function flowRoutes(app: FastifyInstance, deps: { engine: Engine }): void
     {
       schema: {
         tags: ['flows'],
+        operationId: 'simulateFlow',
         summary: 'Walk a flow with given task outcomes and data, without running any task',
         body: SimulateBody,
         response: { 200: SimulationSchema, 422: ProblemSchema, ...COMMON_PROBLEMS },
@@ -110,15 +118,18 @@ export function flowRoutes(app: FastifyInstance, deps: { engine: Engine }): void
     {
       schema: {
         tags: ['flows'],
-        summary: 'Register a flow definition; registering an id again makes its next version',
+        operationId: 'registerFlow',
+        summary: 'Register a flow definition: 201 with a new version, or 200 with the latest one when the definition is unchanged',
+        description:
+          'Registering an id again makes its next version, unless the definition equals the latest version\'s: then nothing is added and that version is answered with 200 (registering is idempotent). Location names the version either way.',
         body: FlowDocumentBody,
-        response: { 201: FlowViewSchema, 422: ProblemSchema, ...COMMON_PROBLEMS },
+        response: { 201: FlowViewSchema.describe('A new version was registered.'), 200: FlowViewSchema.describe('The definition equals the latest version, which is answered; nothing was added.'), 422: ProblemSchema, ...COMMON_PROBLEMS },
       },
     },
     async (request, reply) => {
       const record = await engine.registerFlow(request.body)
-      request.log.info({ flowId: record.id, version: record.version }, 'flow registered')
-      return reply.code(201).header('location', flowPath(record)).send(toFlowView(record))
+      request.log.info({ flowId: record.id, version: record.version }, record.created ? 'flow registered' : 'flow unchanged: its latest version is answered')
+      return reply.code(record.created ? 201 : 200).header('location', flowPath(record)).send(toFlowView(record))
     },
   )
 
@@ -127,9 +138,10 @@ export function flowRoutes(app: FastifyInstance, deps: { engine: Engine }): void
     {
       schema: {
         tags: ['flows'],
+        operationId: 'listFlows',
         summary: 'Registered flows (latest version of each), by id',
         querystring: PagingQuery,
-        response: { 200: pageOf(FlowSummarySchema), ...COMMON_PROBLEMS },
+        response: { 200: FlowSummaryPageSchema, ...COMMON_PROBLEMS },
       },
     },
     async (request) => {
@@ -143,6 +155,7 @@ export function flowRoutes(app: FastifyInstance, deps: { engine: Engine }): void
     {
       schema: {
         tags: ['flows'],
+        operationId: 'getFlow',
         summary: 'A registered flow: its latest version, or ?version=N',
         params: z.object({ id: z.string().min(1) }),
         querystring: z.strictObject({ version: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional() }),

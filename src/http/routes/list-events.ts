@@ -41,6 +41,7 @@ export function listEventRoutes(app: FastifyInstance, deps: ListEventRouteDeps):
     {
       schema: {
         tags: ['executions'],
+        operationId: 'streamExecutionChanges',
         summary: 'Server-sent events of executions being created, changing status and finishing, for lists',
         description:
           'Events execution_created, execution_updated (a status change: started, resumed) and execution_finished carry the execution\'s summary fields as in GET /api/v1/executions, without `input`, plus `event_seq`, which grows with every change of one execution. Changes made by other nodes on the same database arrive within about a second. Each event\'s id is a stream position: send it back as Last-Event-ID (or a time as `since`) and the stream first sends the current summary of every execution changed since, so that a reconnect misses nothing (some may come twice; apply them by execution_id). `reset` means more changed than can be told one by one: read the list again. Comments (": heartbeat") keep the connection open and carry the latest position.',

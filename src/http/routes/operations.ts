@@ -10,13 +10,13 @@ import { ProblemSchema } from '../schemas.js'
 /** Liveness, readiness, metrics and the OpenAPI document. */
 export function operationsRoutes(app: FastifyInstance, deps: { engine: Engine; metrics: Registry | undefined }): void {
   const r = app.withTypeProvider<ZodTypeProvider>()
-  r.get('/health', { schema: { tags: ['operations'], summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } }, () => ({
+  r.get('/health', { schema: { tags: ['operations'], operationId: 'health', summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } }, () => ({
     status: 'ok' as const,
   }))
 
   r.get(
     '/ready',
-    { schema: { tags: ['operations'], summary: 'Readiness: 200 when the database answers', response: { 200: z.object({ status: z.literal('ready') }), 503: ProblemSchema } } },
+    { schema: { tags: ['operations'], operationId: 'ready', summary: 'Readiness: 200 when the database answers', response: { 200: z.object({ status: z.literal('ready') }), 503: ProblemSchema } } },
     async (request, reply) => {
       try {
         await deps.engine.store.ping()
@@ -34,7 +34,7 @@ export function operationsRoutes(app: FastifyInstance, deps: { engine: Engine; m
 
   const metrics = deps.metrics
   if (metrics !== undefined) {
-    r.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
+    r.get('/metrics', { schema: { tags: ['operations'], operationId: 'metrics', summary: 'Prometheus metrics (text exposition format)', produces: ['text/plain'], response: { 200: z.string().describe('Prometheus text format') } } }, async (_request, reply) => {
       const text = await metrics.metrics()
       return reply.type(metrics.contentType).send(text)
     })

@@ -26,7 +26,9 @@ export interface SeedCompatDeps {
 
 const AnyBody = z.unknown().describe('The request shapes of the original services.')
 const IdParams = z.object({ id: z.string().min(1).max(200) })
-const LEGACY = { tags: ['seed-compatible'] }
+const LEGACY = { tags: ['seed-compatible'], description: 'Kept for clients of the original services; new clients use the /api/v1 routes.' }
+/** A seed-compatible operation's id and summary in the OpenAPI document. */
+const op = (operationId: string, summary: string): { operationId: string; summary: string } => ({ operationId, summary })
 /** A route's options: its schema, and the error table of the service it stands in for. */
 const options = <S extends object>(table: SeedErrorTable, schema: S) => ({ schema: { ...LEGACY, ...schema }, errorHandler: seedErrorHandler(table) })
 
@@ -70,27 +72,27 @@ export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): vo
   const flowName = async (detail: ExecutionDetail): Promise<string | null> => (await engine.reads.definition(detail.execution))?.name ?? null
 
   // /health under the path one service served it on.
-  r.get('/api/v1/health', { schema: { ...LEGACY, summary: 'Liveness, as GET /health' } }, () => ({ status: 'ok' as const }))
+  r.get('/api/v1/health', { schema: { ...LEGACY, operationId: 'seedHealth', summary: 'Liveness, as GET /health' } }, () => ({ status: 'ok' as const }))
 
   // The service with a REST-ish /api/v1 surface.
-  r.post('/api/v1/flows/execute', options(API_V1_ERRORS, { body: AnyBody }), async (request) => {
+  r.post('/api/v1/flows/execute', options(API_V1_ERRORS, { ...op('seedApiExecute', 'Run an inline flow (original /api/v1/flows service)'), body: AnyBody }), async (request) => {
     const detail = await runInline(request.body, {})
     return apiV1ExecuteAnswer(detail, await flowName(detail))
   })
-  r.get('/api/v1/flows/executions', options(API_V1_ERRORS, { querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) }), async (request) => {
+  r.get('/api/v1/flows/executions', options(API_V1_ERRORS, { ...op('seedApiListExecutions', 'Executions (original /api/v1/flows service)'), querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) }), async (request) => {
     const page = await engine.reads.list({ limit: request.query.limit })
     const details = (await Promise.all(page.items.map((e) => engine.reads.execution(e.id)))).filter((d) => d !== undefined)
     return Promise.all(details.map(async (d) => executionState(d, await flowName(d))))
   })
-  r.get('/api/v1/flows/executions/:id', options(API_V1_ERRORS, { params: IdParams }), async (request) => {
+  r.get('/api/v1/flows/executions/:id', options(API_V1_ERRORS, { ...op('seedApiGetExecution', 'One execution (original /api/v1/flows service)'), params: IdParams }), async (request) => {
     const detail = await load(request.params.id, `Execution '${request.params.id}' not found`)
     return executionState(detail, await flowName(detail))
   })
 
   // The two services that answered on /flow/execute.
-  r.post('/flow/execute', options(FLOW_EXECUTE_ERRORS, { body: AnyBody }), async (request) => flowExecuteAnswer(await runInline(request.body, FLOW_EXECUTE_DEFAULTS)))
-  r.get('/flow/status/:id', options(FLOW_EXECUTE_ERRORS, { params: IdParams }), async (request) => flowExecuteAnswer(await load(request.params.id, `Execution ID '${request.params.id}' not found`)))
-  r.post('/flow/validate', options(FLOW_VALIDATE_ERRORS, { body: AnyBody }), (request) => {
+  r.post('/flow/execute', options(FLOW_EXECUTE_ERRORS, { ...op('seedFlowExecute', 'Run an inline flow (original /flow services)'), body: AnyBody }), async (request) => flowExecuteAnswer(await runInline(request.body, FLOW_EXECUTE_DEFAULTS)))
+  r.get('/flow/status/:id', options(FLOW_EXECUTE_ERRORS, { ...op('seedFlowStatus', 'Status of an execution (original /flow services)'), params: IdParams }), async (request) => flowExecuteAnswer(await load(request.params.id, `Execution ID '${request.params.id}' not found`)))
+  r.post('/flow/validate', options(FLOW_VALIDATE_ERRORS, { ...op('seedFlowValidate', 'Validate a flow (original /flow services)'), body: AnyBody }), (request) => {
     const { doc, base } = flowDocumentOf(request.body)
     const result = parseFlow(withConditionDefaults(doc, FLOW_EXECUTE_DEFAULTS), { taskTypes: engine.tasks, unregisteredTypes: 'warning' })
     if (!result.ok) throw invalidFlow(rooted(base, result.errors))
@@ -98,10 +100,10 @@ export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): vo
   })
 
   // The service with flow runs.
-  r.post('/run-flow', options(RUN_FLOW_ERRORS, { body: AnyBody }), async (request) => runFlowAnswer(await runInline(request.body, RUN_FLOW_DEFAULTS)))
+  r.post('/run-flow', options(RUN_FLOW_ERRORS, { ...op('seedRunFlow', 'Run an inline flow (original flow-runs service)'), body: AnyBody }), async (request) => runFlowAnswer(await runInline(request.body, RUN_FLOW_DEFAULTS)))
 
   // The service with a flow registry; GET /flows/{id} also serves the flow runs of the one above.
-  r.post('/flows', options(REGISTRY_ERRORS, { body: AnyBody }), async (request, reply) => {
+  r.post('/flows', options(REGISTRY_ERRORS, { ...op('seedRegisterFlow', 'Register a flow (original registry service)'), body: AnyBody }), async (request, reply) => {
     const body = request.body
     if (!isObject(body)) throw badRequest('', 'INVALID_TYPE', 'the body must be a JSON object: {"flow_data": {"flow": {…}}}')
     if (Object.hasOwn(body, 'flow_data') && !isObject(body.flow_data)) throw badRequest('/flow_data', 'INVALID_TYPE', '"flow_data" must be an object: {"flow": {…}}')
@@ -113,9 +115,11 @@ export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): vo
     const flowBase = isObject(doc) && Object.hasOwn(doc, 'flow') ? `${base}/flow` : base
     if (cycle !== undefined) throw invalidFlow(rooted(flowBase, [cycle]))
     const record = await engine.registerFlow(doc, { allowUnregisteredTypes: true })
-    return reply.code(201).send({ message: `Flow ${record.id} created successfully`, flow_id: record.id, version: record.version })
+    // The old clients read 201 either way; an unchanged definition adds no version and says so.
+    const message = record.created ? `Flow ${record.id} created successfully` : `Flow ${record.id} unchanged (version ${record.version})`
+    return reply.code(201).send({ message, flow_id: record.id, version: record.version })
   })
-  r.get('/flows/:id', options(REGISTRY_ERRORS, { params: IdParams }), async (request) => {
+  r.get('/flows/:id', options(REGISTRY_ERRORS, { ...op('seedGetFlowOrRun', 'A flow definition, else an execution (original registry service)'), params: IdParams }), async (request) => {
     const { id } = request.params
     // A flow definition id first, then an execution id, since two services shared the path.
     const flow = await engine.reads.flow(id)
@@ -123,7 +127,7 @@ export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): vo
     const detail = await load(id, `Flow not found: no flow or flow run "${id}"`)
     return flowRunAnswer(detail, await flowName(detail))
   })
-  r.post('/flows/execute', options(REGISTRY_ERRORS, { body: AnyBody }), async (request) => {
+  r.post('/flows/execute', options(REGISTRY_ERRORS, { ...op('seedExecuteRegisteredFlow', 'Run a registered flow (original registry service)'), body: AnyBody }), async (request) => {
     const body = request.body
     if (!isObject(body)) throw badRequest('', 'INVALID_TYPE', 'the body must be a JSON object: {"flow_id": "…", "context": {…}}')
     const flowId = body.flow_id
@@ -133,5 +137,5 @@ export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): vo
     if (context !== undefined && context !== null && !isObject(context)) throw badRequest(Object.hasOwn(body, 'input') ? '/input' : '/context', 'INVALID_TYPE', 'Input should be a valid dictionary: the context is a JSON object')
     return flowsExecuteAnswer(await run({ flowId }, context ?? {}))
   })
-  r.get('/executions/:id', options(REGISTRY_ERRORS, { params: IdParams }), async (request) => flowsExecuteAnswer(await load(request.params.id, 'Execution not found')))
+  r.get('/executions/:id', options(REGISTRY_ERRORS, { ...op('seedGetExecution', 'One execution (original registry service)'), params: IdParams }), async (request) => flowsExecuteAnswer(await load(request.params.id, 'Execution not found')))
 }

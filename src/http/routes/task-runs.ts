@@ -21,13 +21,14 @@ export function taskRunRoutes(app: FastifyInstance, engine: Engine): void {
     {
       schema: {
         tags: ['executions'],
+        operationId: 'listTaskRuns',
         summary: "An execution's task runs in order, page by page (each page within 8 MiB of data)",
         params: IdParams,
         querystring: z.strictObject({
           limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Runs per page, 1 to 1000; default 100.'),
           cursor: z.string().min(1).max(200).optional().describe('The next_cursor of the previous page.'),
         }),
-        response: { 200: pageOf(TaskRunViewSchema), 404: ProblemSchema, ...COMMON_PROBLEMS },
+        response: { 200: pageOf(TaskRunViewSchema, 'TaskRunPage'), 404: ProblemSchema, ...COMMON_PROBLEMS },
       },
     },
     async (request) => {
@@ -47,6 +48,7 @@ export function taskRunRoutes(app: FastifyInstance, engine: Engine): void {
     {
       schema: {
         tags: ['executions'],
+        operationId: 'getTaskRun',
         summary: 'One task run, whole (its data included, however large)',
         params: z.object({ id: z.string().min(1).max(200), seq: z.coerce.number().int().min(1) }),
         response: { 200: TaskRunViewSchema, 404: ProblemSchema, ...COMMON_PROBLEMS },
@@ -67,6 +69,7 @@ export function taskRunRoutes(app: FastifyInstance, engine: Engine): void {
     {
       schema: {
         tags: ['executions'],
+        operationId: 'sendSignal',
         summary: 'Send a signal: the oldest wait_for_signal task waiting for it takes the payload as its data',
         description: 'Signals are kept in order until a wait takes them, one per wait. 202 once kept; 409 when the execution has finished.',
         params: z.object({ id: z.string().min(1).max(200), name: z.string().min(1).max(200) }),

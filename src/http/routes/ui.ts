@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
 
+/** Where the web UI is served; every path below it is the UI's. */
+export const UI_PREFIX = '/ui/'
+
 /** The built web UI (`npm run build` writes it): web/dist beside src/ and dist/. */
 export const DEFAULT_UI_ROOT = fileURLToPath(new URL('../../../web/dist', import.meta.url))
 
@@ -13,7 +16,7 @@ const NOT_BUILT = `<!doctype html>
 `
 
 /**
- * The web UI under /ui/ (SPEC §4), and `/` redirecting there. Files come from the built UI; any
+ * The web UI under /ui/ (the README's "Web UI"), and `/` redirecting there. Files come from the built UI; any
  * other path under /ui/ answers index.html, so that an address such as /ui/executions/{id} can be
  * shared and reloaded. These paths stay open when API keys are set (auth.ts); the UI asks for a key
  * when the API answers 401.
@@ -29,7 +32,7 @@ export async function uiRoutes(app: FastifyInstance, options: { root?: string } 
   const assets = join(root, 'assets')
   await app.register(fastifyStatic, {
     root,
-    prefix: '/ui/',
+    prefix: UI_PREFIX,
     // One route per built file, found once at start: a request can never reach outside the folder.
     wildcard: false,
     cacheControl: false,

@@ -179,10 +179,12 @@ export function createMemoryStore(): Store {
     registerFlow(hash, flow, at) {
       definitions.set(hash, flow)
       const versions = flows.get(flow.id) ?? []
+      const latest = versions.at(-1)
+      if (latest?.definitionHash === hash) return Promise.resolve({ ...latest, created: false })
       const record: FlowRecord = { id: flow.id, version: versions.length + 1, definitionHash: hash, flow, createdAt: at }
       versions.push(record)
       flows.set(flow.id, versions)
-      return Promise.resolve(record)
+      return Promise.resolve({ ...record, created: true })
     },
     getFlow(id, version) {
       const versions = flows.get(id) ?? []

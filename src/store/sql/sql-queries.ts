@@ -13,6 +13,7 @@ import {
   type Page,
   type ReadLimits,
   type RecoverySnapshot,
+  type RegisteredFlow,
   type SignalRecord,
   type TaskRunRecord,
 } from '../store.js'
@@ -331,14 +332,29 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
       const row = await db.selectFrom('flow_definitions').select('definition').where('hash', '=', hash).executeTakeFirst()
       return row === undefined ? undefined : (JSON.parse(row.definition) as Flow)
     },
-    registerFlow: async (hash: string, flow: Flow, at: number): Promise<FlowRecord> => {
+    registerFlow: async (hash: string, flow: Flow, at: number): Promise<RegisteredFlow> => {
       await putDefinition(hash, flow, at)
-      // One statement picks the next version and inserts it, so two registrations cannot take the same one.
+      // One statement picks the next version and inserts it, so two registrations cannot take the
+      // same one; it inserts nothing when the latest version has this definition already.
       const row = await sql<{ version: number | string }>`
         insert into flows (id, version, definition_hash, created_at)
-        select ${flow.id}, coalesce(max(version), 0) + 1, ${hash}, ${at} from flows where id = ${flow.id}
+        select ${flow.id}, next.version, ${hash}, ${at}
+        from (select coalesce(max(version), 0) + 1 as version from flows where id = ${flow.id}) next
+        where not exists (
+          select 1 from flows latest
+          where latest.id = ${flow.id} and latest.definition_hash = ${hash} and latest.version = next.version - 1)
         returning version`.execute(db)
-      return { id: flow.id, version: Number(row.rows[0]?.version), definitionHash: hash, createdAt: at, flow }
+      const inserted = row.rows[0]
+      if (inserted !== undefined) return { id: flow.id, version: Number(inserted.version), definitionHash: hash, createdAt: at, flow, created: true }
+      // Unchanged: the newest version with this definition (still the latest, unless another
+      // registration has just added one after it).
+      const existing = await flowSelect
+        .where('flows.id', '=', flow.id)
+        .where('flows.definition_hash', '=', hash)
+        .orderBy('flows.version', 'desc')
+        .limit(1)
+        .executeTakeFirstOrThrow()
+      return { ...toFlow(existing), created: false }
     },
     getFlow: async (id: string, version?: number): Promise<FlowRecord | undefined> => {
       let query = flowSelect.where('flows.id', '=', id)
