@@ -1,4 +1,5 @@
 import { advance, INITIAL_STATE } from '../src/core/advance.js'
+import type { StartRun } from '../src/core/commands.js'
 import type { ResultView } from '../src/core/expression.js'
 import { parseFlow } from '../src/core/parse-flow.js'
 import { compileFlow, type FlowPlan } from '../src/core/plan.js'
@@ -30,10 +31,10 @@ function drive(plan: FlowPlan, runs: number): number {
   let transitions = 0
   const t0 = now()
   for (let r = 0; r < runs; r++) {
-    let d = advance(plan, INITIAL_STATE, { type: 'start' })
-    while (d.command.type === 'run_task') {
-      results[d.command.task.name] = { status: 'success', data: result.data, error: null }
-      d = advance(plan, d.state, { type: 'task_finished', result, scope })
+    let d = advance(plan, INITIAL_STATE, { type: 'start', at: 0, scope })
+    for (let run = d.commands.find((c): c is StartRun => c.type === 'start_run'); run !== undefined; run = d.commands.find((c): c is StartRun => c.type === 'start_run')) {
+      results[run.task.name] = { status: 'success', data: result.data, error: null }
+      d = advance(plan, d.state, { type: 'run_finished', at: 0, seq: run.seq, result, scope })
       transitions++
     }
   }

@@ -8,7 +8,7 @@ const noop = (): Promise<undefined> | undefined => undefined
  * routing, context, result normalization and bookkeeping.
  */
 function nullStore(flow: Flow): Store {
-  const record: FlowRecord = { id: flow.id, version: 1, definitionHash: 'bench', flow, createdAt: 0 }
+  const record: FlowRecord & { created: boolean } = { id: flow.id, version: 1, definitionHash: 'bench', flow, createdAt: 0, created: true }
   const none = (): Promise<undefined> => Promise.resolve(undefined)
   return {
     kind: 'memory',
@@ -19,14 +19,26 @@ function nullStore(flow: Flow): Store {
     getFlow: () => Promise.resolve(record),
     listFlows: () => Promise.resolve({ items: [record], nextCursor: null }),
     getExecution: none,
+    getExecutionRecord: none,
+    listTaskRuns: () => Promise.resolve([]),
+    getTaskRun: none,
+    loadForRecovery: none,
     findExecutionByIdempotencyKey: none,
     listExecutions: () => Promise.resolve({ items: [], nextCursor: null }),
-    listUnfinished: () => Promise.resolve([]),
     claim: () => Promise.resolve([]),
-    heartbeat: () => Promise.resolve({ cancelRequested: [] }),
+    nextWake: () => Promise.resolve(null),
+    heartbeat: () => Promise.resolve({ cancelRequested: [], pokes: [] }),
     release: () => Promise.resolve(),
+    beat: () => Promise.resolve(),
+    listNodes: () => Promise.resolve([]),
+    removeNode: () => Promise.resolve(),
     listLeaseOwners: () => Promise.resolve([]),
     requestCancel: () => Promise.resolve(),
+    poke: () => Promise.resolve(),
+    addSignal: () => Promise.resolve('not_found' as const),
+    pendingSignals: () => Promise.resolve([]),
+    listChildren: () => Promise.resolve([]),
+    latestResults: () => Promise.resolve([]),
     listEvents: () => Promise.resolve([]),
     countQueued: () => Promise.resolve(0),
     ping: () => Promise.resolve(),

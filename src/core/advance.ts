@@ -1,5 +1,5 @@
 import type { Decision, EngineEvent, RunData, StepScope } from './commands.js'
-import { INITIAL_STATE, type ExecutionState, type Thread } from './execution-state.js'
+import { INITIAL_STATE, withPhase, type ExecutionState, type Thread } from './execution-state.js'
 import { END } from './flow-schema.js'
 import { beginRun, enter, seed } from './begin-run.js'
 import { branchEnded, itemEnded } from './joins.js'
@@ -32,7 +32,7 @@ export function advance(plan: FlowPlan, state: ExecutionState, event: EngineEven
       if (thread === undefined) return unchanged(state)
       const t = new Transition(plan, state, event.at, event.scope)
       if (event.consumes !== undefined) t.commands.push({ type: 'consume_signal', seq: event.seq, signalSeq: event.consumes })
-      finished(t, thread, event.result, { from: 'result' }, event.random)
+      finished(t, thread, event.result, FROM_RESULT, event.random)
       return settle(t)
     }
     case 'timer': {
@@ -69,7 +69,7 @@ export function advance(plan: FlowPlan, state: ExecutionState, event: EngineEven
       for (const thread of t.threads.slice()) {
         if (thread.phase !== 'run') continue
         t.commands.push({ type: 'interrupt_run', seq: thread.seq, attempt: thread.attempt })
-        t.put({ ...thread, phase: 'backoff', wakeAt: event.at })
+        t.put(withPhase(thread, 'backoff', event.at))
       }
       return t.decision()
     }
@@ -77,6 +77,7 @@ export function advance(plan: FlowPlan, state: ExecutionState, event: EngineEven
 }
 
 const EMPTY_SCOPE: StepScope = { input: null, results: {} }
+const FROM_RESULT: RunData = { from: 'result' }
 const unchanged = (state: ExecutionState): Decision => ({ state, commands: [] })
 
 /** The thread whose open run (in flight or parked) is `seq`. */
@@ -111,7 +112,7 @@ function finished(t: Transition, thread: Thread, result: TaskResult, data: RunDa
     t.finishRun(thread, 'failure', result.error, data, task.name, wakeAt)
     const next = { id: thread.id, parent: thread.parent, branch: thread.branch, item: thread.item, crashes: 0 }
     if (delay <= 0) beginRun(t, next, task, thread.step, thread.attempt + 1)
-    else t.put({ ...thread, phase: 'backoff', wakeAt, waiting: null, crashes: 0 })
+    else t.put(withPhase(thread, 'backoff', wakeAt, null, 0))
     return
   }
   const error = result.status === 'failure' ? result.error : null
@@ -179,14 +180,14 @@ function fireDue(t: Transition): void {
       const message = `task "${task.name}" ran over its timeout_ms (${task.timeoutMs ?? 0} ms) and was cancelled`
       t.commands.push({ type: 'abort_run', seq: thread.seq, code: 'TASK_TIMEOUT', message })
       t.settleFailure(thread, { message, code: 'TASK_TIMEOUT' })
-      t.put({ ...thread, wakeAt: null })
+      t.put(withPhase(thread, thread.phase, null))
     } else if (thread.phase === 'backoff') {
       beginRun(t, { id: thread.id, parent: thread.parent, branch: thread.branch, item: thread.item, crashes: thread.crashes }, task, thread.step, thread.attempt + 1)
     } else if (thread.phase === 'parked' && thread.waiting?.kind === 'timer') {
-      t.put({ ...thread, wakeAt: null })
+      t.put(withPhase(thread, thread.phase, null))
       t.settleSuccess(thread)
     } else if (thread.phase === 'parked' && thread.waiting?.kind === 'signal') {
-      t.put({ ...thread, wakeAt: null })
+      t.put(withPhase(thread, thread.phase, null))
       t.settleFailure(thread, { message: `no signal "${thread.waiting.signal}" came within timeout_ms`, code: 'SIGNAL_TIMEOUT' })
     }
   }

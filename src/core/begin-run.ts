@@ -1,6 +1,6 @@
 import type { StartRun, StepScope } from './commands.js'
 import { toJsonValue } from './expression.js'
-import type { GroupJoin, Thread } from './execution-state.js'
+import { makeThread, withJoin, withPhase, type GroupJoin, type Thread } from './execution-state.js'
 import { MAX_FOR_EACH_ITEMS } from './flow-schema.js'
 import { renderInput } from './input-mapping.js'
 import type { PlanTask } from './plan.js'
@@ -49,36 +49,37 @@ const parentSeq = (t: Transition, s: Seed): number | null => (s.parent === null 
  */
 export function beginRun(t: Transition, s: Seed, task: PlanTask, step: number, attempt: number, inner?: GroupJoin): void {
   const seq = ++t.seq
-  const base = { id: s.id, parent: s.parent, branch: s.branch, item: s.item, task: task.name, step, attempt, seq, crashes: s.crashes }
-  const start = { type: 'start_run' as const, seq, task, step, attempt, parentSeq: parentSeq(t, s), branch: s.branch, item: s.item }
+  const parent = parentSeq(t, s)
   if (task.group !== undefined && s.item === null) {
     const join: GroupJoin = inner === undefined ? { kind: 'group', queue: task.group.members.map((m) => ({ first: m, at: m })), outcomes: [] } : revived(task.group.members, inner)
-    t.commands.push({ ...start, input: null })
-    const thread: Thread = { ...base, phase: 'group', wakeAt: null, waiting: null, join }
-    t.put(thread)
-    startBranches(t, thread)
+    t.commands.push(startRun(seq, task, step, attempt, parent, s, null, undefined))
+    const group = makeThread(s.id, s.parent, s.branch, s.item, task.name, step, attempt, seq, 'group', null, null, s.crashes, join)
+    t.put(group)
+    startBranches(t, group)
     return
   }
   if (task.forEach !== undefined && s.item === null) {
-    beginForEach(t, base, start, task)
+    const thread = makeThread(s.id, s.parent, s.branch, s.item, task.name, step, attempt, seq, 'items', null, null, s.crashes, { kind: 'items', total: 0, next: 0, done: 0 })
+    beginForEach(t, thread, (input, items) => startRun(seq, task, step, attempt, parent, s, input, items), task)
     return
   }
-  const scope = s.item === null ? t.scope() : itemScope(t, s)
-  const input = render(t, task, scope)
-  const run: Thread = { ...base, phase: 'run', wakeAt: null, waiting: null, join: null }
-  if (typeof input === 'object' && input !== null && 'failure' in input) {
-    t.commands.push({ ...start, input: null })
+  const input = render(t, task, s.item === null ? t.scope() : itemScope(t, s))
+  if ('failure' in input) {
+    t.commands.push(startRun(seq, task, step, attempt, parent, s, null, undefined))
+    const run = makeThread(s.id, s.parent, s.branch, s.item, task.name, step, attempt, seq, 'run', null, null, s.crashes, null)
     t.put(run)
     t.settleFailure(run, input.failure)
     return
   }
-  const value = (input).value
-  t.commands.push({ ...start, input: value })
-  if (task.system === undefined) {
-    t.put(task.timeoutMs === undefined ? run : { ...run, wakeAt: t.at + task.timeoutMs })
-    return
-  }
-  parkSystem(t, run, task, value)
+  t.commands.push(startRun(seq, task, step, attempt, parent, s, input.value, undefined))
+  const wakeAt = task.system === undefined && task.timeoutMs !== undefined ? t.at + task.timeoutMs : null
+  const run = makeThread(s.id, s.parent, s.branch, s.item, task.name, step, attempt, seq, 'run', wakeAt, null, s.crashes, null)
+  if (task.system === undefined) t.put(run)
+  else parkSystem(t, run, task, input.value)
+}
+
+function startRun(seq: number, task: PlanTask, step: number, attempt: number, parentSeq: number | null, s: Seed, input: unknown, items: readonly unknown[] | undefined): StartRun {
+  return { type: 'start_run', seq, task, step, attempt, parentSeq, branch: s.branch, item: s.item, input, items }
 }
 
 /** The engine's own task types: wait (a timer), wait_for_signal, subflow (a child execution). */
@@ -97,8 +98,9 @@ function parkSystem(t: Transition, run: Thread, task: PlanTask, input: unknown):
         t.settleSuccess(run)
         return
       }
-      t.commands.push({ type: 'park_run', seq: run.seq, waiting: { kind: 'timer', until } })
-      t.put({ ...run, phase: 'parked', wakeAt: until, waiting: { kind: 'timer', until } })
+      const waiting = { kind: 'timer' as const, until }
+      t.commands.push({ type: 'park_run', seq: run.seq, waiting })
+      t.put(withPhase(run, 'parked', until, waiting))
       return
     }
     case 'wait_for_signal': {
@@ -107,7 +109,7 @@ function parkSystem(t: Transition, run: Thread, task: PlanTask, input: unknown):
       const timeoutAt = parsed.data.timeout_ms === undefined ? null : t.at + parsed.data.timeout_ms
       const waiting = { kind: 'signal' as const, signal: parsed.data.signal, timeoutAt }
       t.commands.push({ type: 'park_run', seq: run.seq, waiting })
-      t.put({ ...run, phase: 'parked', wakeAt: timeoutAt, waiting })
+      t.put(withPhase(run, 'parked', timeoutAt, waiting))
       return
     }
     case 'subflow': {
@@ -115,7 +117,7 @@ function parkSystem(t: Transition, run: Thread, task: PlanTask, input: unknown):
       if (!parsed.success) return invalid(firstIssue(parsed.error))
       t.commands.push({ type: 'park_run', seq: run.seq, waiting: { kind: 'child' } })
       t.commands.push({ type: 'start_child', seq: run.seq, task: task.name, flowId: parsed.data.flow_id, version: parsed.data.version ?? null, input: parsed.data.input ?? {} })
-      t.put({ ...run, phase: 'parked', wakeAt: null, waiting: { kind: 'child' } })
+      t.put(withPhase(run, 'parked', null, { kind: 'child' }))
       return
     }
     case undefined:
@@ -123,11 +125,10 @@ function parkSystem(t: Transition, run: Thread, task: PlanTask, input: unknown):
   }
 }
 
-function beginForEach(t: Transition, base: Omit<Thread, 'phase' | 'wakeAt' | 'waiting' | 'join'>, start: Omit<StartRun, 'input'>, task: PlanTask): void {
+function beginForEach(t: Transition, thread: Thread, start: (input: unknown, items?: readonly unknown[]) => StartRun, task: PlanTask): void {
   const forEach = task.forEach as NonNullable<PlanTask['forEach']>
-  const thread: Thread = { ...base, phase: 'items', wakeAt: null, waiting: null, join: { kind: 'items', total: 0, next: 0, done: 0 } }
   const fail = (message: string, code: string): void => {
-    t.commands.push({ ...start, input: null })
+    t.commands.push(start(null))
     t.put(thread)
     t.settleFailure(thread, { message: `for_each of task "${task.name}": ${message}`, code, retryable: false })
   }
@@ -138,14 +139,14 @@ function beginForEach(t: Transition, base: Omit<Thread, 'phase' | 'wakeAt' | 'wa
   if (!Array.isArray(list.value)) return fail(`${forEach.expression.source} gave ${describe(list.value)}, not a list`, 'FOR_EACH_INVALID')
   const items = list.value as unknown[]
   if (items.length > MAX_FOR_EACH_ITEMS) return fail(`the list has ${items.length} items; at most ${MAX_FOR_EACH_ITEMS} are allowed`, 'FOR_EACH_TOO_LARGE')
-  t.commands.push({ ...start, input: null, items })
-  const started: Thread = { ...thread, join: { kind: 'items', total: items.length, next: 0, done: 0 } }
+  t.commands.push(start(null, items))
+  const started = withJoin(thread, { kind: 'items', total: items.length, next: 0, done: 0 })
   t.put(started)
   if (items.length === 0) {
     t.settleSuccess(started, { from: 'value', value: [], view: { status: 'success', data: [], error: null }, bytes: 2 })
     return
   }
-  t.freshItems.set(started.seq, items)
+  t.rememberItems(started.seq, items)
   startItems(t, started)
 }
 
@@ -159,8 +160,8 @@ export function startItems(t: Transition, thread: Thread): void {
   let current = thread
   while (active < max && join.next < join.total && t.running) {
     const index: number = join.next
-    join = { ...join, next: index + 1 }
-    current = { ...current, join }
+    join = { kind: 'items', total: join.total, next: index + 1, done: join.done }
+    current = withJoin(current, join)
     t.put(current)
     active++
     beginRun(t, seed(t, thread.id, null, index), task, thread.step, 1)
@@ -177,7 +178,7 @@ export function startBranches(t: Transition, group: Thread): void {
     const join = current.join as GroupJoin
     const next = join.queue[0]
     if (next === undefined) return
-    current = { ...current, join: { ...join, queue: join.queue.slice(1) } }
+    current = withJoin(current, { kind: 'group', queue: join.queue.slice(1), outcomes: join.outcomes })
     t.put(current)
     active++
     enter(t, seed(t, group.id, next.first), next.at, next.inner)
@@ -198,13 +199,13 @@ function revived(members: readonly string[], frozen: GroupJoin): GroupJoin {
 
 function itemScope(t: Transition, s: Seed): StepScope {
   const parent = s.parent === null ? undefined : t.find(s.parent)
-  const items = parent === undefined ? undefined : (t.freshItems.get(parent.seq) ?? t.base.fanouts?.get(parent.seq)?.items)
+  const items = parent === undefined ? undefined : (t.freshItems(parent.seq) ?? t.base.fanouts?.get(parent.seq)?.items)
   const index = s.item as number
   return { ...t.scope(), item: items?.[index] ?? null, index }
 }
 
 /** The task's input after mapping, or the failure that ends its run before it starts. */
-function render(t: Transition, task: PlanTask, scope: StepScope): { value: unknown } | { failure: TaskFailure } {
+function render(t: Transition, task: PlanTask, scope: StepScope): { readonly value: unknown } | { readonly failure: TaskFailure } {
   if (task.inputMapping === undefined) return { value: task.input ?? scope.input }
   const rendered = renderInput(task.inputMapping, scope)
   if (!rendered.ok) {

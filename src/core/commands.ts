@@ -73,7 +73,7 @@ export interface StartRun {
   /** The task's input after mapping (a group's is null). */
   readonly input: unknown
   /** For a for_each task's own run: the list it goes over. */
-  readonly items?: readonly unknown[]
+  readonly items: readonly unknown[] | undefined
 }
 
 export interface FinishRun {

@@ -116,6 +116,37 @@ export interface ExecutionState {
   readonly nextThread: number
 }
 
+/**
+ * Builds a thread with one fixed shape. Threads are made on every transition, and spreading one
+ * into a literal with changed fields is many times slower than the routing itself.
+ */
+export function makeThread(
+  id: number,
+  parent: number | null,
+  branch: string | null,
+  item: number | null,
+  task: string,
+  step: number,
+  attempt: number,
+  seq: number,
+  phase: ThreadPhase,
+  wakeAt: number | null,
+  waiting: WaitingFor | null,
+  crashes: number,
+  join: GroupJoin | ItemsJoin | null,
+): Thread {
+  return { id, parent, branch, item, task, step, attempt, seq, phase, wakeAt, waiting, crashes, join }
+}
+
+/** The same thread in another phase, waiting for something else, or with its join moved on. */
+export function withPhase(t: Thread, phase: ThreadPhase, wakeAt: number | null, waiting: WaitingFor | null = t.waiting, crashes = t.crashes): Thread {
+  return makeThread(t.id, t.parent, t.branch, t.item, t.task, t.step, t.attempt, t.seq, phase, wakeAt, waiting, crashes, t.join)
+}
+
+export function withJoin(t: Thread, join: GroupJoin | ItemsJoin): Thread {
+  return makeThread(t.id, t.parent, t.branch, t.item, t.task, t.step, t.attempt, t.seq, t.phase, t.wakeAt, t.waiting, t.crashes, join)
+}
+
 export const INITIAL_STATE: ExecutionState = {
   status: 'pending',
   steps: 0,

@@ -1,5 +1,5 @@
 import { startBranches, startItems } from './begin-run.js'
-import type { BranchOutcome, GroupJoin, ItemsJoin, Thread } from './execution-state.js'
+import { withJoin, type BranchOutcome, type GroupJoin, type ItemsJoin, type Thread } from './execution-state.js'
 import type { PlanTask } from './plan.js'
 import type { TaskFailure, TaskResult } from './task-result.js'
 import type { Transition } from './transition.js'
@@ -23,10 +23,10 @@ export function branchEnded(t: Transition, group: Thread, branch: Thread, status
       t.stopTree(other, 'BRANCH_CANCELLED', `cancelled because ${why}`)
     }
     const message = status === 'failure' ? `${where} failed at task "${branch.task}": ${error?.message ?? 'no reason given'}` : ''
-    joined(t, { ...group, join: { ...join, outcomes } }, status, message)
+    joined(t, withJoin(group, { kind: 'group', queue: join.queue, outcomes }), status, message)
     return
   }
-  const current: Thread = { ...group, join: { ...join, outcomes } }
+  const current = withJoin(group, { kind: 'group', queue: join.queue, outcomes })
   t.put(current)
   startBranches(t, current)
   const after = t.find(group.id)
@@ -71,7 +71,7 @@ export function itemEnded(t: Transition, item: Thread, result: TaskResult): void
     settleJoined(t, parent, 'failure', `${why}: ${result.error.message}`, 'ITEM_FAILED', null, 0)
     return
   }
-  const current: Thread = { ...parent, join: { ...join, done: join.done + 1 } }
+  const current = withJoin(parent, { kind: 'items', total: join.total, next: join.next, done: join.done + 1 })
   t.put(current)
   if (join.done + 1 < join.total) {
     startItems(t, current)

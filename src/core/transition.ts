@@ -32,9 +32,9 @@ export class Transition {
   /** Results the core settled and that still have to be routed, in order. */
   readonly pending: Settlement[] = []
   /** Lists of for_each tasks evaluated within this decision, by their run's seq (the shell learns them from start_run). */
-  readonly freshItems = new Map<number, readonly unknown[]>()
+  #freshItems: Map<number, readonly unknown[]> | undefined
   #decided: Map<string, ResultView> | undefined
-  readonly #sizes = new Map<string, number>()
+  #sizes: Map<string, number> | undefined
   #merged: StepScope | undefined
 
   constructor(
@@ -116,11 +116,22 @@ export class Transition {
 
   /** Bytes of a task's latest data as JSON, as far as this decision knows. */
   size(task: string): number {
-    return this.#sizes.get(task) ?? this.base.sizes?.get(task) ?? 4
+    return this.#sizes?.get(task) ?? this.base.sizes?.get(task) ?? 4
+  }
+
+  /** The list of a for_each task whose run began within this decision. */
+  freshItems(seq: number): readonly unknown[] | undefined {
+    return this.#freshItems?.get(seq)
+  }
+
+  rememberItems(seq: number, items: readonly unknown[]): void {
+    this.#freshItems ??= new Map()
+    this.#freshItems.set(seq, items)
   }
 
   /** Records a result the core decided, so that later expressions in this decision see it. */
   decide(task: string, view: ResultView, bytes = 0): void {
+    this.#sizes ??= new Map()
     this.#sizes.set(task, bytes)
     this.#decided ??= new Map()
     this.#decided.set(task, view)

@@ -139,7 +139,7 @@ export function createActors(deps: ActorsDeps): Actors {
     childCreated: () => worker.kick(),
     stopped(actor: ExecutionActor, end: ActorEnd) {
       if (live.get(actor.id) === actor) live.delete(actor.id)
-      if (end.kind === 'finished') waiters.ended(actor.id, end.detail)
+      if (end.kind === 'finished') waiters.ended(actor.id, end.detail, end.small)
       else waiters.nudge(actor.id)
       for (const stop of stops) stop()
       // A slot freed: there may be queued work.
@@ -148,6 +148,7 @@ export function createActors(deps: ActorsDeps): Actors {
   }
 
   const start = (actor: ExecutionActor): void => {
+    waiters.forget(actor.id)
     live.set(actor.id, actor)
     worker.alive()
   }

@@ -5,10 +5,11 @@ import type { FlowPlan } from '../core/plan.js'
 import { ScopeKeeper } from '../core/scope-keeper.js'
 import type { NormalizedResult, TaskFailure, TaskResult } from '../core/task-result.js'
 import { applyRunWrite } from '../store/run-records.js'
-import { LeaseLostError, type ExecutionDetail, type ExecutionRecord, type NewExecution, type StepWrite, type TaskRunRecord } from '../store/store.js'
+import { LeaseLostError, type ExecutionDetail, type ExecutionRecord, type NewExecution, type RunWrite, type StepWrite, type TaskRunRecord } from '../store/store.js'
 import type { ActorEnv, ExecutionIdentity } from './actor-env.js'
 import { describeCommands } from './step-log.js'
-import { buildStep, type CodeOutcome, type LeadingEvent, type OpenRunInfo } from './step-writer.js'
+import { buildStep, type CodeOutcome, type LeadingEvent, type OpenRunInfo, type Step } from './step-writer.js'
+import type { RunContextSource } from './run-context.js'
 import type { Running, RunOutcome } from './scheduler.js'
 import type { TimerHandle } from './timers.js'
 
@@ -26,14 +27,26 @@ export type Mail =
 
 /** How an actor stopped: its execution ended, it was parked (lease handed back), or it lost it. */
 export type ActorEnd =
-  | { readonly kind: 'finished'; readonly detail: ExecutionDetail }
+  | { readonly kind: 'finished'; readonly detail: ExecutionDetail; readonly small: boolean }
   | { readonly kind: 'released' }
   | { readonly kind: 'lost' }
   | { readonly kind: 'broken'; readonly error: unknown }
 
+/** What one batch of mail decided, on its way to one step write. */
+interface Batch {
+  readonly at: number
+  readonly commands: Command[]
+  readonly leading: LeadingEvent[]
+  readonly outcomes: Map<number, CodeOutcome>
+  readonly children: NewExecution[]
+  readonly unresolved: Extract<Command, { type: 'start_child' }>[]
+}
+
 /** Most runs and bytes of data an actor keeps in memory to answer its own end without a read. */
 const HISTORY_RUNS = 1000
 const HISTORY_BYTES = 8 * 1024 * 1024
+/** An ended execution at most this large is remembered a while for whoever asks for it next. */
+const SMALL_BYTES = 64 * 1024
 /** Waits before writing a step again after the store failed; then the execution is handed back. */
 const WRITE_RETRIES = [50, 250, 1000]
 
@@ -72,9 +85,12 @@ export class ExecutionActor {
   readonly #running = new Map<number, Running>()
   readonly #childIds: Map<number, string>
   readonly #claimedSignals = new Set<number>()
-  #history: TaskRunRecord[] | null
+  /** The run writes of every step, replayed into task runs at the end (cheaper than keeping records up to date); null once too large. */
+  #history: RunWrite[] | null
+  #historyRuns = 0
   #historyBytes = 0
   #timer: TimerHandle | undefined
+  #source: RunContextSource | undefined
   #checking = false
   readonly #firstWrite: { resolve: () => void; reject: (error: unknown) => void; promise: Promise<void> }
 
@@ -92,7 +108,7 @@ export class ExecutionActor {
       readonly create?: NewExecution
       readonly takeover?: boolean
       /** Runs already recorded, for the history; null when not all of them are known here. */
-      readonly history: TaskRunRecord[] | null
+      readonly history: RunWrite[] | null
       readonly childIds?: ReadonlyMap<number, string>
     },
   ) {
@@ -145,7 +161,7 @@ export class ExecutionActor {
   post(mail: Mail): void {
     if (this.#stopped) return
     this.#mail.push(mail)
-    if (!this.#draining) void this.#drain()
+    if (!this.#draining) this.#drain()
   }
 
   /** A signal arrived or a child ended (the store's poke counter moved): look at what the execution waits for. */
@@ -157,50 +173,85 @@ export class ExecutionActor {
     void this.#checkWaits()
   }
 
-  async #drain(): Promise<void> {
+  /**
+   * Decides and records what is in the mailbox, batch after batch. A batch that needs no I/O of
+   * its own (a store that commits in memory, no sub-flow to resolve) completes synchronously, so
+   * a task that answers synchronously costs no extra turn of the event loop.
+   */
+  #drain(): void {
     this.#draining = true
-    try {
-      while (this.#mail.length > 0 && !this.#stopped) await this.#process(this.#mail.splice(0))
-    } catch (error) {
-      this.env.logger.error({ err: error, executionId: this.id }, 'execution stopped on an internal error; it resumes from its last recorded step')
-      this.#stop({ kind: 'broken', error }, new StopError('ENGINE_ERROR', 'the engine stopped this run'))
-    } finally {
-      this.#draining = false
+    while (this.#mail.length > 0 && !this.#stopped) {
+      let pending: Promise<void> | undefined
+      try {
+        pending = this.#process(this.#mail.splice(0))
+      } catch (error) {
+        this.#broken(error)
+        break
+      }
+      if (pending !== undefined) {
+        pending.then(
+          () => this.#drain(),
+          (error: unknown) => {
+            this.#broken(error)
+            this.#draining = false
+          },
+        )
+        return
+      }
+    }
+    this.#draining = false
+  }
+
+  #broken(error: unknown): void {
+    this.env.logger.error({ err: error, executionId: this.id }, 'execution stopped on an internal error; it resumes from its last recorded step')
+    this.#stop({ kind: 'broken', error }, new StopError('ENGINE_ERROR', 'the engine stopped this run'))
+  }
+
+  #process(batch: readonly Mail[]): Promise<void> | undefined {
+    const work: Batch = { at: this.env.clock.now(), commands: [], leading: [], outcomes: new Map(), children: [], unresolved: [] }
+    this.#decide(batch, work)
+    if (work.unresolved.length === 0) return this.#record(work)
+    return this.#resolveChildren(work).then(() => this.#record(work))
+  }
+
+  /** Runs each mail through the core; sub-flows to start are collected to be resolved. */
+  #decide(mails: readonly Mail[], work: Batch): void {
+    const { at } = work
+    for (const mail of mails) {
+      const event = this.#toEvent(mail, at, work.outcomes, work.leading)
+      if (event === undefined) continue
+      const decision = advance(this.plan, this.#state, event)
+      this.#state = decision.state
+      this.#keeper.afterDecision(decision.commands)
+      for (const c of decision.commands) {
+        work.commands.push(c)
+        if (c.type === 'start_run') this.#open.set(c.seq, { startedAt: at, attempt: c.attempt, taskType: c.task.type })
+        else if (c.type === 'abort_run') this.#running.get(c.seq)?.abort(new StopError(c.code, c.message))
+        else if (c.type === 'start_child') work.unresolved.push(c)
+      }
     }
   }
 
-  async #process(batch: readonly Mail[]): Promise<void> {
-    const at = this.env.clock.now()
-    const commands: Command[] = []
-    const leading: LeadingEvent[] = []
-    const outcomes = new Map<number, CodeOutcome>()
-    const children: NewExecution[] = []
-    let queue: readonly Mail[] = batch
-    while (queue.length > 0) {
-      const next: Mail[] = []
-      for (const mail of queue) {
-        const event = this.#toEvent(mail, at, outcomes, leading)
-        if (event === undefined) continue
-        const decision = advance(this.plan, this.#state, event)
-        this.#state = decision.state
-        this.#keeper.afterDecision(decision.commands)
-        for (const c of decision.commands) {
-          commands.push(c)
-          if (c.type === 'start_run') this.#open.set(c.seq, { startedAt: at, attempt: c.attempt, taskType: c.task.type })
-          else if (c.type === 'abort_run') this.#running.get(c.seq)?.abort(new StopError(c.code, c.message))
-          else if (c.type === 'start_child') {
-            const prepared = await this.env.prepareChild(this.identity, c)
-            if ('message' in prepared) next.push({ kind: 'deliver', seq: c.seq, result: { status: 'failure', error: prepared } })
-            else {
-              children.push(prepared)
-              this.#childIds.set(c.seq, prepared.id)
-            }
-          }
+  /** Finds the flows sub-flows run; one that cannot start fails its task, decided in the same step. */
+  async #resolveChildren(work: Batch): Promise<void> {
+    while (work.unresolved.length > 0) {
+      const failed: Mail[] = []
+      for (const c of work.unresolved.splice(0)) {
+        const prepared = await this.env.prepareChild(this.identity, c)
+        if ('message' in prepared) failed.push({ kind: 'deliver', seq: c.seq, result: { status: 'failure', error: prepared } })
+        else {
+          work.children.push(prepared)
+          this.#childIds.set(c.seq, prepared.id)
         }
       }
-      queue = next
+      this.#decide(failed, work)
     }
-    if (commands.length === 0 && leading.length === 0) return
+  }
+
+  /** Writes the batch's step; once it is committed, starts its runs. */
+  #record(work: Batch): Promise<void> | undefined {
+    const { at, commands, leading } = work
+    if (commands.length === 0 && leading.length === 0) return undefined
     if (this.#startedAt === null && this.#state.status !== 'pending') this.#startedAt = at
     const step = buildStep(
       {
@@ -214,17 +265,33 @@ export class ExecutionActor {
         startedAt: this.#startedAt,
         eventSeq: this.#eventSeq,
         storedBytes: this.#storedBytes,
-        outcomes,
+        outcomes: work.outcomes,
         open: this.#open,
         childIds: this.#childIds,
-        children,
+        children: work.children,
         parentId: this.identity.parent?.executionId ?? null,
         leading,
       },
       this.#state,
       commands,
     )
-    if (!(await this.#write(step.write))) return
+    let pending: Promise<void> | undefined
+    try {
+      pending = this.env.store.write(step.write)
+    } catch (error) {
+      pending = Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
+    if (pending === undefined) return this.#committed(work, step)
+    return pending.then(
+      () => this.#committed(work, step),
+      async (error: unknown) => {
+        if (await this.#rewrite(step.write, error)) return this.#committed(work, step)
+      },
+    )
+  }
+
+  #committed(work: Batch, step: Step): Promise<void> | undefined {
+    const { at, commands } = work
     this.#create = undefined
     this.#takeover = false
     this.#inputJson = undefined
@@ -239,18 +306,28 @@ export class ExecutionActor {
         this.#running.delete(c.seq)
       }
     }
-    if (children.length > 0) this.env.childCreated()
+    if (work.children.length > 0) this.env.childCreated()
     if (isTerminal(this.#state.status)) {
-      this.#stop({ kind: 'finished', detail: await this.#detail(step.finishedAt ?? at) })
-      return
+      const finishedAt = step.finishedAt ?? at
+      if (this.#history !== null) {
+        this.#stop({ kind: 'finished', detail: this.#fromHistory(finishedAt, this.#history), small: this.#historyBytes <= SMALL_BYTES && this.#historyRuns <= 100 })
+        return undefined
+      }
+      return this.#detail(finishedAt).then((detail) => this.#stop({ kind: 'finished', detail, small: false }))
     }
     if (isIdle(this.#state)) {
       this.#stop({ kind: 'released' })
-      return
+      return undefined
     }
     for (const run of step.launches) this.#launch(run)
     this.#arm()
-    if (commands.some((c) => c.type === 'park_run' && c.waiting.kind !== 'timer')) void this.#checkWaits()
+    for (const c of commands) {
+      if (c.type === 'park_run' && c.waiting.kind !== 'timer') {
+        void this.#checkWaits()
+        break
+      }
+    }
+    return undefined
   }
 
   /** Turns mail into the core's event, updating what expressions will read; undefined when nothing is to decide. */
@@ -312,39 +389,46 @@ export class ExecutionActor {
 
   /** Puts a run's result where expressions read it (as stored: JSON round trip), unless the run is no longer open. */
   #before(seq: number, result: TaskResult, dataJson: string | undefined): boolean {
-    const data = dataJson === undefined ? null : freeze(JSON.parse(dataJson))
+    const data: unknown = dataJson === undefined ? null : freeze(JSON.parse(dataJson) as unknown)
     const error = result.status === 'failure' ? result.error.message : null
     return this.#keeper.beforeFinish(seq, { status: result.status, data, error }, dataJson?.length ?? 0)
   }
 
-  async #write(step: StepWrite): Promise<boolean> {
+  /** A step write failed: another node took the execution (stop here), or the store failed (retry, then hand it back). */
+  async #rewrite(step: StepWrite, error: unknown): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
+      if (error instanceof LeaseLostError) {
+        this.env.logger.warn({ executionId: this.id }, 'lease lost: another node took this execution over')
+        this.#stop({ kind: 'lost' }, new StopError('LEASE_LOST', 'another node took this execution over'))
+        return false
+      }
+      const delay = WRITE_RETRIES[attempt]
+      if (step.create !== undefined || delay === undefined || this.#stopped) {
+        this.env.logger.error({ err: error, executionId: this.id }, 'a step could not be recorded; the execution is handed back and resumes from its last recorded step')
+        this.#firstWrite.reject(error)
+        this.#stop({ kind: 'broken', error }, new StopError('STORE_UNAVAILABLE', 'the step could not be recorded'))
+        this.env.store.release(this.env.nodeId, [this.id]).catch(() => undefined)
+        return false
+      }
+      await new Promise<void>((resolve) => this.env.timers.at(this.env.clock.now() + delay, resolve))
       try {
         const pending = this.env.store.write(step)
         if (pending !== undefined) await pending
         return true
-      } catch (error) {
-        if (error instanceof LeaseLostError) {
-          this.env.logger.warn({ executionId: this.id }, 'lease lost: another node took this execution over')
-          this.#stop({ kind: 'lost' }, new StopError('LEASE_LOST', 'another node took this execution over'))
-          return false
-        }
-        const delay = WRITE_RETRIES[attempt]
-        if (step.create !== undefined || delay === undefined || this.#stopped) {
-          this.env.logger.error({ err: error, executionId: this.id }, 'a step could not be recorded; the execution is handed back and resumes from its last recorded step')
-          this.#firstWrite.reject(error)
-          this.#stop({ kind: 'broken', error }, new StopError('STORE_UNAVAILABLE', 'the step could not be recorded'))
-          this.env.store.release(this.env.nodeId, [this.id]).catch(() => undefined)
-          return false
-        }
-        await new Promise<void>((resolve) => this.env.timers.at(this.env.clock.now() + delay, resolve))
+      } catch (next: unknown) {
+        error = next
       }
     }
   }
 
   #launch(run: StartRun): void {
     if (this.#stopped) return
-    const source = { executionId: this.id, flowId: this.identity.flowId, flowInput: this.#keeper.input, results: this.#keeper.results }
+    // One context source while the input stays the same (a resume with input replaces it).
+    let source = this.#source
+    if (source === undefined || source.flowInput !== this.#keeper.input) {
+      source = { executionId: this.id, flowId: this.identity.flowId, flowInput: this.#keeper.input, results: this.#keeper.results }
+      this.#source = source
+    }
     const handle = this.env.scheduler.launch(run, source, this.id, (outcome) => this.post({ kind: 'result', run: outcome }))
     if (this.#open.has(run.seq) && this.#keeper.open.has(run.seq)) this.#running.set(run.seq, handle)
   }
@@ -399,23 +483,31 @@ export class ExecutionActor {
   postAll(mails: readonly Mail[]): void {
     if (this.#stopped) return
     this.#mail.push(...mails)
-    if (!this.#draining) void this.#drain()
+    if (!this.#draining) this.#drain()
   }
 
   #remember(write: StepWrite): void {
     const history = this.#history
     if (history === null) return
     for (const w of write.runs) {
-      applyRunWrite(history, this.id, w)
+      history.push(w)
       if (w.kind === 'end') this.#historyBytes += w.dataJson?.length ?? 0
-      else if (w.kind === 'start') this.#historyBytes += w.end?.dataJson?.length ?? 0
+      else if (w.kind === 'start') {
+        this.#historyRuns++
+        this.#historyBytes += w.end?.dataJson?.length ?? 0
+      }
     }
-    if (history.length > HISTORY_RUNS || this.#historyBytes > HISTORY_BYTES) this.#history = null
+    if (this.#historyRuns > HISTORY_RUNS || this.#historyBytes > HISTORY_BYTES) this.#history = null
   }
 
-  /** The execution as it ended: from memory when all of it is here, else a bounded read. */
+  #fromHistory(finishedAt: number, history: readonly RunWrite[]): ExecutionDetail {
+    const runs: TaskRunRecord[] = []
+    for (const w of history) applyRunWrite(runs, this.id, w)
+    return { execution: this.record(finishedAt), runs, totalRuns: runs.length }
+  }
+
+  /** The execution as it ended, read within bounds (its history is not all here). */
   async #detail(finishedAt: number): Promise<ExecutionDetail> {
-    if (this.#history !== null) return { execution: this.record(finishedAt), runs: this.#history.slice(), totalRuns: this.#history.length }
     const stored = await this.env.store.getExecution(this.id, { maxRuns: HISTORY_RUNS, maxDataBytes: HISTORY_BYTES }).catch(() => undefined)
     return stored ?? { execution: this.record(finishedAt), runs: [] }
   }

@@ -8,7 +8,29 @@ export interface RunContextSource {
   readonly results: Readonly<Record<string, TaskResultView | undefined>>
 }
 
-/** The context handed to a task run; the logger is made only when a task asks for it. */
+/**
+ * A run's abort signal, made only when the task asks for it: most task runs end without reading
+ * it, and an AbortController costs more than the rest of a transition.
+ */
+export class LazySignal {
+  #controller: AbortController | undefined
+  #reason: Error | undefined
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason)
+    }
+    return this.#controller.signal
+  }
+
+  abort(reason: Error): void {
+    if (this.#controller === undefined) this.#reason ??= reason
+    else this.#controller.abort(reason)
+  }
+}
+
+/** The context handed to a task run; the logger and the signal are made only when a task asks for them. */
 export class RunContext implements TaskContext {
   readonly executionId: string
   readonly flowId: string
@@ -20,9 +42,10 @@ export class RunContext implements TaskContext {
   constructor(
     source: RunContextSource,
     readonly taskName: string,
-    readonly idempotencyKey: string,
     readonly attempt: number,
-    readonly signal: AbortSignal,
+    /** `${executionId}:${taskName}:${step}` (and `:${item}` for an item run), made when asked for. */
+    private readonly keyParts: { readonly step: number; readonly item: number | null },
+    private readonly abort: LazySignal,
     base: Logger,
   ) {
     this.executionId = source.executionId
@@ -30,6 +53,15 @@ export class RunContext implements TaskContext {
     this.flowInput = source.flowInput
     this.results = source.results
     this.#base = base
+  }
+
+  get idempotencyKey(): string {
+    const { step, item } = this.keyParts
+    return item === null ? `${this.executionId}:${this.taskName}:${step}` : `${this.executionId}:${this.taskName}:${step}:${item}`
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal
   }
 
   get logger(): Logger {

@@ -20,11 +20,14 @@ export function runTask(
   maxResultBytes: number,
 ): NormalizedResult | Promise<NormalizedResult> {
   if (type === undefined) return failure(`task type "${task.type}" is not registered in this process`, 'TASK_TYPE_NOT_REGISTERED', false)
-  const checked = checkInput(type, task.name, input)
-  if (!checked.ok) return { result: { status: 'failure', error: checked.failure }, dataJson: undefined }
+  if (type.input !== undefined) {
+    const checked = checkInput(type, task.name, input)
+    if (!checked.ok) return { result: { status: 'failure', error: checked.failure }, dataJson: undefined }
+    input = checked.value
+  }
   let output: unknown
   try {
-    output = type.run(checked.value, context)
+    output = type.run(input, context)
   } catch (error) {
     return thrown(error, task)
   }

@@ -1,7 +1,7 @@
 import type { StartRun } from '../core/commands.js'
 import type { NormalizedResult } from '../core/task-result.js'
 import type { Logger, TaskRegistry } from '../tasks/define-task.js'
-import { RunContext, type RunContextSource } from './run-context.js'
+import { LazySignal, RunContext, type RunContextSource } from './run-context.js'
 import { runTask } from './run-task.js'
 import type { Clock } from './timers.js'
 
@@ -29,19 +29,20 @@ export function createScheduler(deps: { readonly tasks: TaskRegistry; readonly c
   const { tasks, clock, logger, maxResultBytes } = deps
   return {
     launch(run, source, executionId, report) {
-      const controller = new AbortController()
+      const abort = new LazySignal()
       const task = run.task
-      const key = run.item === null ? `${executionId}:${task.name}:${run.step}` : `${executionId}:${task.name}:${run.step}:${run.item}`
-      const context = new RunContext(source, task.name, key, run.attempt, controller.signal, logger)
+      const context = new RunContext(source, task.name, run.attempt, run, abort, logger)
       const began = clock.monotonic()
-      const done = (outcome: NormalizedResult): void => report({ seq: run.seq, outcome, durationMs: clock.monotonic() - began })
       const pending = runTask(tasks.get(task.type), task, ownCopy(run.input), context, maxResultBytes)
       if (pending instanceof Promise) {
-        pending.then(done, (error: unknown) => logger.error({ err: error, executionId }, 'a task run settled abnormally'))
+        pending.then(
+          (outcome) => report({ seq: run.seq, outcome, durationMs: clock.monotonic() - began }),
+          (error: unknown) => logger.error({ err: error, executionId }, 'a task run settled abnormally'),
+        )
       } else {
-        done(pending)
+        report({ seq: run.seq, outcome: pending, durationMs: clock.monotonic() - began })
       }
-      return { abort: (reason) => controller.abort(reason) }
+      return abort
     },
   }
 }

@@ -16,10 +16,9 @@ export function describeCommands(env: ActorEnv, actor: ExecutionActor, commands:
     const events: ExecutionEventRecord[] = write.events.map((e) => ({ executionId: id, seq: e.seq, type: e.type, at: e.at, taskName: e.taskName, data: e.data }))
     env.emit({ type: 'logged', executionId: id, events })
   }
-  const started = new Map<number, { attempt: number; type: string }>()
-  for (const w of write.runs) if (w.kind === 'start') started.set(w.seq, { attempt: w.attempt, type: w.taskType })
   if (write.events[0]?.type === 'execution_started' && listening) env.emit({ type: 'execution_started', executionId: id, flowId: actor.identity.flowId, flowVersion: actor.identity.flowVersion, at })
   for (const e of write.events) {
+    if (e.type === 'task_started' || e.type === 'task_finished' || e.type === 'routed') continue
     if (e.type === 'execution_resumed') logger.info({ executionId: id, ...e.data }, 'execution resumed')
     else if (e.type === 'cancel_requested') logger.info({ executionId: id, ...e.data }, 'execution cancelled')
     else if (e.type === 'task_interrupted') logger.info({ executionId: id, ...e.data }, 'task run cut off; it runs again')
@@ -33,23 +32,22 @@ export function describeCommands(env: ActorEnv, actor: ExecutionActor, commands:
         if (listening) env.emit({ type: 'task_waiting', executionId: id, task: runTask(write, c.seq), seq: c.seq, waitingFor: waitingView(c.waiting, undefined), at })
         break
       case 'finish_run': {
-        const end = write.runs.find((w) => w.seq === c.seq && (w.kind === 'end' || (w.kind === 'start' && w.end !== undefined)))
-        const durationMs = end?.kind === 'end' ? end.durationMs : end?.kind === 'start' ? (end.end?.durationMs ?? 0) : 0
-        const info = actor.runInfo(c.seq)
-        const attempt = end?.kind === 'start' ? end.attempt : (started.get(c.seq)?.attempt ?? info?.attempt ?? 0)
         if (c.status === 'failure' && c.error !== null) {
           const fields = { executionId: id, task: c.task, seq: c.seq, errorCode: c.error.code ?? null, error: c.error.message.split('\n')[0] }
           if (c.retryAt !== null) logger.info({ ...fields, retryAt: new Date(c.retryAt).toISOString() }, 'task run failed; retry planned')
           else logger.info(fields, 'task run failed')
         }
         if (listening) {
+          const end = write.runs.find((w) => w.seq === c.seq && (w.kind === 'end' || (w.kind === 'start' && w.end !== undefined)))
+          const durationMs = end?.kind === 'end' ? end.durationMs : end?.kind === 'start' ? (end.end?.durationMs ?? 0) : 0
+          const info = actor.runInfo(c.seq)
           env.emit({
             type: 'task_finished',
             executionId: id,
             task: c.task,
-            taskType: end?.kind === 'start' ? end.taskType : (started.get(c.seq)?.type ?? info?.taskType ?? ''),
+            taskType: end?.kind === 'start' ? end.taskType : (info?.taskType ?? ''),
             seq: c.seq,
-            attempt,
+            attempt: end?.kind === 'start' ? end.attempt : (info?.attempt ?? 0),
             status: c.status,
             error: c.error,
             durationMs,

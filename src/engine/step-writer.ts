@@ -49,8 +49,10 @@ export interface Step {
   readonly finishedAt: number | null
 }
 
-/** Bytes a run end stores besides its data (row, error, event), counted against the execution's storage limit. */
+/** Bytes a run end and an event store besides data, counted against the execution's storage limit. */
 const ROW_BYTES = 200
+const EVENT_BYTES = 80
+const event = (seq: number, type: EventType, at: number, taskName: string | null, data: object | null): EventWrite => ({ seq, type, at, taskName, data })
 const iso = (ms: number): string => new Date(ms).toISOString()
 
 export function waitingView(waiting: WaitingFor, childId: string | undefined): object {
@@ -70,23 +72,17 @@ export function buildStep(input: StepInput, state: ExecutionState, commands: rea
   let eventSeq = input.eventSeq
   let storedBytes = input.storedBytes
   const events: EventWrite[] = []
-  const log = (type: EventType, taskName: string | null, data: object | null): void => {
-    eventSeq += 1
-    events.push({ seq: eventSeq, type, at, taskName, data })
-  }
-  for (const e of input.leading) log(e.type, null, e.data)
+  for (const e of input.leading) events.push(event(++eventSeq, e.type, at, null, e.data))
 
   const runs: RunWrite[] = []
-  const startAt = new Map<number, number>()
   const launches: StartRun[] = []
-  const cancelChildren: string[] = []
-  const consumeSignals: { signalSeq: number; runSeq: number }[] = []
+  let cancelChildren: string[] | undefined
+  let consumeSignals: { signalSeq: number; runSeq: number }[] | undefined
   let finished = false
   for (const c of commands) {
     switch (c.type) {
       case 'start_run': {
         const task = c.task
-        startAt.set(c.seq, runs.length)
         runs.push({
           kind: 'start',
           seq: c.seq,
@@ -97,80 +93,62 @@ export function buildStep(input: StepInput, state: ExecutionState, commands: rea
           parentSeq: c.parentSeq,
           branch: c.branch,
           itemIndex: c.item,
-          ...(c.items === undefined ? {} : { itemsJson: JSON.stringify(c.items) }),
+          itemsJson: c.items === undefined ? undefined : JSON.stringify(c.items),
+          waitingForJson: undefined,
+          end: undefined,
         })
-        const data: Record<string, unknown> = { seq: c.seq, task_type: task.type, attempt: c.attempt, step: c.step }
-        if (c.parentSeq !== null) data.parent_seq = c.parentSeq
-        if (c.branch !== null) data.branch = c.branch
-        if (c.item !== null) data.item = c.item
-        log('task_started', task.name, data)
+        events.push(event(++eventSeq, 'task_started', at, task.name, startedData(c)))
         if (task.system === undefined && task.group === undefined && (task.forEach === undefined || c.item !== null)) launches.push(c)
         break
       }
       case 'park_run': {
-        const view = JSON.stringify(waitingView(c.waiting, input.childIds.get(c.seq)))
-        const i = startAt.get(c.seq)
-        const start = i === undefined ? undefined : runs[i]
-        if (start?.kind === 'start') runs[i as number] = { ...start, waitingForJson: view }
-        else runs.push({ kind: 'park', seq: c.seq, waitingForJson: view })
-        log('task_waiting', null, { seq: c.seq, waiting_for: JSON.parse(view) as unknown })
+        const view = waitingView(c.waiting, input.childIds.get(c.seq))
+        const json = JSON.stringify(view)
+        const i = startIndex(runs, c.seq)
+        const start = runs[i]
+        if (start?.kind === 'start') runs[i] = { ...start, waitingForJson: json }
+        else runs.push({ kind: 'park', seq: c.seq, waitingForJson: json })
+        events.push(event(++eventSeq, 'task_waiting', at, null, { seq: c.seq, waiting_for: view }))
         break
       }
       case 'finish_run': {
-        const outcome = input.outcomes.get(c.seq)
-        const dataJson = c.data.from === 'result' ? outcome?.dataJson : c.data.from === 'value' ? JSON.stringify(c.data.value) : undefined
-        const openedAt = input.open.get(c.seq)?.startedAt ?? at
-        const end: RunEnd = {
-          status: c.status,
-          dataJson,
-          error: c.error,
-          finishedAt: at,
-          durationMs: c.data.from === 'result' && outcome !== undefined ? outcome.durationMs : at - openedAt,
-          nextTask: c.nextTask,
-          retryAt: c.retryAt,
-        }
+        const outcome = c.data.from === 'result' ? input.outcomes.get(c.seq) : undefined
+        const dataJson = outcome !== undefined ? outcome.dataJson : c.data.from === 'value' ? JSON.stringify(c.data.value) : undefined
+        const durationMs = outcome !== undefined ? outcome.durationMs : at - (input.open.get(c.seq)?.startedAt ?? at)
         storedBytes += (dataJson?.length ?? 0) + ROW_BYTES + (c.error === null ? 0 : (c.error.stack?.length ?? 0) + c.error.message.length)
-        const i = startAt.get(c.seq)
-        const start = i === undefined ? undefined : runs[i]
-        if (start?.kind === 'start') runs[i as number] = { ...start, end }
-        else runs.push({ kind: 'end', seq: c.seq, ...end })
-        const info = input.open.get(c.seq)
-        const data: Record<string, unknown> = {
-          seq: c.seq,
-          attempt: info?.attempt ?? null,
-          status: c.status,
-          duration_ms: end.durationMs,
-          error: c.error?.message ?? null,
-          error_code: c.error?.code ?? null,
-          next_task: c.nextTask,
+        const i = startIndex(runs, c.seq)
+        const start = runs[i]
+        if (start?.kind === 'start') {
+          runs[i] = { ...start, end: { status: c.status, dataJson, error: c.error, finishedAt: at, durationMs, nextTask: c.nextTask, retryAt: c.retryAt } }
+        } else {
+          runs.push({ kind: 'end', seq: c.seq, status: c.status, dataJson, error: c.error, finishedAt: at, durationMs, nextTask: c.nextTask, retryAt: c.retryAt })
         }
-        if (c.retryAt !== null) data.retry_at = iso(c.retryAt)
-        log('task_finished', c.task, data)
-        if (c.nextTask !== null && c.retryAt === null && c.nextTask !== c.task) log('routed', c.task, { to: c.nextTask })
+        events.push(event(++eventSeq, 'task_finished', at, c.task, finishedData(c, input.open.get(c.seq)?.attempt ?? null, durationMs)))
+        if (c.nextTask !== null && c.retryAt === null && c.nextTask !== c.task) events.push(event(++eventSeq, 'routed', at, c.task, { to: c.nextTask }))
         break
       }
       case 'interrupt_run':
         runs.push({ kind: 'interrupt', seq: c.seq, at })
-        log('task_interrupted', null, { seq: c.seq, attempt: c.attempt })
+        events.push(event(++eventSeq, 'task_interrupted', at, null, { seq: c.seq, attempt: c.attempt }))
         break
       case 'cancel_child': {
         const child = input.childIds.get(c.seq)
-        if (child !== undefined) cancelChildren.push(child)
+        if (child !== undefined) (cancelChildren ??= []).push(child)
         break
       }
       case 'consume_signal':
-        consumeSignals.push({ signalSeq: c.signalSeq, runSeq: c.seq })
+        ;(consumeSignals ??= []).push({ signalSeq: c.signalSeq, runSeq: c.seq })
         break
       case 'finish':
         finished = true
-        log('execution_finished', null, { status: c.status, error: state.error, failed_task: state.failedTask })
+        events.push(event(++eventSeq, 'execution_finished', at, null, { status: c.status, error: state.error, failed_task: state.failedTask }))
         break
       case 'abort_run':
       case 'start_child':
         break
     }
   }
-  for (const e of events) storedBytes += 64 + e.type.length
+  storedBytes += EVENT_BYTES * events.length
   const terminal = isTerminal(state.status)
   const idle = !terminal && isIdle(state)
   const finishedAt = terminal ? at : null
@@ -198,14 +176,45 @@ export function buildStep(input: StepInput, state: ExecutionState, commands: rea
       updatedAt: at,
       eventSeq,
       storedBytes,
-      ...(input.inputJson === undefined ? {} : { inputJson: input.inputJson }),
+      inputJson: input.inputJson,
     },
     runs,
     events,
-    ...(input.children.length === 0 ? {} : { children: input.children }),
-    ...(cancelChildren.length === 0 ? {} : { cancelChildren }),
-    ...(consumeSignals.length === 0 ? {} : { consumeSignals }),
-    ...(finished && input.parentId !== null ? { wakeParent: input.parentId } : {}),
+    children: input.children.length === 0 ? undefined : input.children,
+    cancelChildren,
+    consumeSignals,
+    wakeParent: finished && input.parentId !== null ? input.parentId : undefined,
   }
   return { write, launches, eventSeq, storedBytes, finishedAt }
+}
+
+/** Where in `runs` the start of run `seq` is (a step is short: a scan is cheaper than a map). */
+function startIndex(runs: readonly RunWrite[], seq: number): number {
+  for (let i = runs.length - 1; i >= 0; i--) {
+    const w = runs[i] as RunWrite
+    if (w.seq === seq && w.kind === 'start') return i
+  }
+  return -1
+}
+
+function startedData(c: StartRun): object {
+  if (c.parentSeq === null && c.branch === null && c.item === null) return { seq: c.seq, task_type: c.task.type, attempt: c.attempt, step: c.step }
+  const data: Record<string, unknown> = { seq: c.seq, task_type: c.task.type, attempt: c.attempt, step: c.step }
+  if (c.parentSeq !== null) data.parent_seq = c.parentSeq
+  if (c.branch !== null) data.branch = c.branch
+  if (c.item !== null) data.item = c.item
+  return data
+}
+
+function finishedData(c: Extract<Command, { type: 'finish_run' }>, attempt: number | null, durationMs: number): object {
+  const data = {
+    seq: c.seq,
+    attempt,
+    status: c.status,
+    duration_ms: durationMs,
+    error: c.error?.message ?? null,
+    error_code: c.error?.code ?? null,
+    next_task: c.nextTask,
+  }
+  return c.retryAt === null ? data : { ...data, retry_at: iso(c.retryAt) }
 }

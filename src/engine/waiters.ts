@@ -5,6 +5,8 @@ import type { Clock, TimerHandle, Timers } from './timers.js'
 
 /** The bounds of an execution read for whoever waits for its end. */
 export const END_READ: ReadLimits = { maxRuns: 1000, maxDataBytes: 8 * 1024 * 1024 }
+/** How many ended executions are remembered for waiters that come late. */
+const RECENT = 512
 
 /**
  * Whoever waits for executions to end. An execution that ends here answers its waiters at once;
@@ -15,6 +17,8 @@ export const END_READ: ReadLimits = { maxRuns: 1000, maxDataBytes: 8 * 1024 * 10
 export class Waiters {
   readonly #ended = new Map<string, ((detail: ExecutionDetail) => void)[]>()
   readonly #nudges = new Map<string, Set<() => void>>()
+  /** Executions that just ended here, small ones only: whoever asks right after gets the end without a read. */
+  readonly #recent = new Map<string, ExecutionDetail>()
   #closed = false
 
   constructor(
@@ -25,11 +29,27 @@ export class Waiters {
     private readonly isLocal: (id: string) => boolean,
   ) {}
 
-  /** The execution ended on this node. */
-  ended(id: string, detail: ExecutionDetail): void {
-    for (const resolve of this.#ended.get(id) ?? []) resolve(detail)
-    this.#ended.delete(id)
-    this.nudge(id)
+  /** The execution ended on this node; `small` ones are kept a while for late waiters. */
+  ended(id: string, detail: ExecutionDetail, small: boolean): void {
+    const waiting = this.#ended.get(id)
+    if (waiting !== undefined) {
+      for (const resolve of waiting) resolve(detail)
+      this.#ended.delete(id)
+      this.nudge(id)
+    }
+    if (!small) return
+    if (this.#recent.size >= RECENT) this.#recent.delete(this.#recent.keys().next().value as string)
+    this.#recent.set(id, detail)
+  }
+
+  /** The execution runs again (a resume): what was remembered of its end is no longer true. */
+  forget(id: string): void {
+    this.#recent.delete(id)
+  }
+
+  /** An execution that just ended here, if it is still remembered. */
+  recent(id: string): ExecutionDetail | undefined {
+    return this.#recent.get(id)
   }
 
   /** Something happened to the execution here (it stopped running, it was queued): look again now. */
@@ -43,6 +63,8 @@ export class Waiters {
   }
 
   async wait(id: string, signal?: AbortSignal): Promise<ExecutionDetail> {
+    const recent = this.#recent.get(id)
+    if (recent !== undefined) return recent
     let ended: ExecutionDetail | undefined
     const onEnd = (detail: ExecutionDetail): void => {
       ended = detail

@@ -1,15 +1,23 @@
 import type { RunEnd, RunWrite, TaskRunRecord, WaitingForView } from './store.js'
 
 const ended = (run: TaskRunRecord, end: RunEnd): TaskRunRecord => ({
-  ...run,
+  executionId: run.executionId,
+  seq: run.seq,
+  taskName: run.taskName,
+  taskType: run.taskType,
+  attempt: run.attempt,
   status: end.status,
   data: end.dataJson === undefined ? null : JSON.parse(end.dataJson),
   error: end.error,
+  startedAt: run.startedAt,
   finishedAt: end.finishedAt,
   durationMs: end.durationMs,
   nextTask: end.nextTask,
-  retryAt: end.retryAt,
+  parentSeq: run.parentSeq,
+  branch: run.branch,
+  itemIndex: run.itemIndex,
   waitingFor: null,
+  retryAt: end.retryAt,
 })
 
 /**

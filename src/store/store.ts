@@ -143,7 +143,7 @@ export interface ExecutionStateWrite {
   readonly eventSeq: number
   readonly storedBytes: number
   /** A new execution input (a resume with input): JSON text. */
-  readonly inputJson?: string
+  readonly inputJson?: string | undefined
 }
 
 export interface NewExecution {
@@ -184,10 +184,10 @@ export type RunWrite =
       readonly branch: string | null
       readonly itemIndex: number | null
       /** For a for_each task's own run: its list, as JSON text. */
-      readonly itemsJson?: string
+      readonly itemsJson?: string | undefined
       /** Parked from the start: what it waits for, as JSON text of a WaitingForView. */
-      readonly waitingForJson?: string
-      readonly end?: RunEnd
+      readonly waitingForJson?: string | undefined
+      readonly end?: RunEnd | undefined
     }
   | ({ readonly kind: 'end'; readonly seq: number } & RunEnd)
   | { readonly kind: 'park'; readonly seq: number; readonly waitingForJson: string }
@@ -217,13 +217,13 @@ export interface StepWrite {
   readonly runs: readonly RunWrite[]
   readonly events: readonly EventWrite[]
   /** Sub-flow executions this step starts: created queued, for any node to claim. */
-  readonly children?: readonly NewExecution[]
+  readonly children?: readonly NewExecution[] | undefined
   /** Sub-flow executions (their ids) to cancel along with this one. */
-  readonly cancelChildren?: readonly string[]
+  readonly cancelChildren?: readonly string[] | undefined
   /** Signals this step consumes, each by the task run it becomes the data of. */
-  readonly consumeSignals?: readonly { readonly signalSeq: number; readonly runSeq: number }[]
+  readonly consumeSignals?: readonly { readonly signalSeq: number; readonly runSeq: number }[] | undefined
   /** This step ends a sub-flow's execution: its parent is woken up to take the result. */
-  readonly wakeParent?: string
+  readonly wakeParent?: string | undefined
 }
 
 /** A step was refused because another node now holds the execution's lease. */
