@@ -226,6 +226,17 @@ export interface StepWrite {
   readonly wakeParent?: string
 }
 
+/**
+ * The wake time a step stores. An unfinished execution that the step leaves unowned with no wake
+ * time is due at once, so it is stored as due at the step's time: claims then find every
+ * unowned execution by `wake_at <= now` alone.
+ */
+export function storedWakeAt(step: StepWrite): number | null {
+  if (step.wakeAt !== null || step.leaseExpiresAt !== null) return step.wakeAt
+  const { status } = step.state
+  return status === 'pending' || status === 'running' ? step.state.updatedAt : null
+}
+
 /** A step was refused because another node now holds the execution's lease. */
 export class LeaseLostError extends Error {
   constructor(readonly executionId: string) {

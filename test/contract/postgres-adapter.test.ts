@@ -23,7 +23,7 @@ function workSignals(store: Store): { next: () => Promise<void>; stop: () => voi
 async function listening(store: Store, signals: { next: () => Promise<void> }): Promise<void> {
   const arrived = signals.next()
   await eventually(async () => {
-    await store.requestCancel('nothing')
+    await store.requestCancel('nothing', Date.now())
     await Promise.race([arrived, new Promise((_, reject) => setTimeout(() => reject(new Error('not listening yet')), 200))])
   })
 }
@@ -64,7 +64,7 @@ describe.skipIf(!available)('the PostgreSQL adapter', () => {
       const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore({ url: fresh.url, poolSize: 2 })))
       await Promise.all(stores.map((s) => s.close()))
       const applied = await sql(fresh.url, 'select name from kysely_migration')
-      expect(applied.rows.map((r: { name: string }) => r.name)).toEqual(['001_init'])
+      expect(applied.rows.map((r: { name: string }) => r.name)).toEqual(['001_init', '002_branches'])
     } finally {
       await fresh.drop()
     }
@@ -91,7 +91,7 @@ describe.skipIf(!available)('the PostgreSQL adapter', () => {
 
       await write(producer, create('notify-r', { owner: 'n1' }))
       const cancel = signals.next()
-      await producer.requestCancel('notify-r')
+      await producer.requestCancel('notify-r', Date.now())
       await cancel
       signals.stop()
     } finally {

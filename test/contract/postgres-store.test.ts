@@ -25,7 +25,7 @@ async function truncateAll(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    await client.query('truncate execution_events, task_runs, executions, flows, flow_definitions')
+    await client.query('truncate execution_events, task_runs, signals, nodes, executions, flows, flow_definitions')
   } finally {
     await client.end()
   }

@@ -9,6 +9,7 @@ import {
   RUN_PARK_COLUMNS,
   RUN_START_COLUMNS,
   runItems,
+  wakeAtExpression,
   type Column,
   type ConsumeItem,
 } from '../sql/columns.js'
@@ -131,12 +132,12 @@ consume_signals as (
   where g.execution_id = v.execution_id and g.seq = v.seq and g.consumed_by is null and ${applied('v.execution_id')}
 ),
 cancel_children as (
-  update executions e set cancel_requested = 1, poke = e.poke + 1, wake_at = case when e.lease_owner is null then v.now else e.wake_at end
+  update executions e set cancel_requested = 1, poke = e.poke + 1, wake_at = ${wakeAtExpression('v.now', 'e.')}
   from ${unnest(cancels)}
   where e.id = v.id and e.${UNFINISHED} and ${applied('v.by')}
 ),
 wake_parents as (
-  update executions e set poke = e.poke + 1, wake_at = case when e.lease_owner is null and (e.wake_at is null or e.wake_at > v.now) then v.now else e.wake_at end
+  update executions e set poke = e.poke + 1, wake_at = ${wakeAtExpression('v.now', 'e.')}
   from ${unnest(wakes)}
   where e.id = v.id and e.${UNFINISHED} and ${applied('v.by')}
 )

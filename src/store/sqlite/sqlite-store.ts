@@ -3,8 +3,9 @@ import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely'
 import { FlowManagerError } from '../../core/errors.js'
-import { NEVER, type ExecutionDetail, type ReadLimits, type Store } from '../store.js'
-import { createSqlQueries } from '../sql/sql-queries.js'
+import { type ExecutionDetail, type ReadLimits, type Store } from '../store.js'
+import { createSqlQueries, dataFrom } from '../sql/sql-queries.js'
+import { wakeAtExpression } from '../sql/columns.js'
 import { GroupCommit } from '../sql/group-commit.js'
 import { executionFromRow, taskRunFromRow, type Row } from '../sql/rows.js'
 import type { Database, ExecutionsTable, TaskRunsTable } from '../sql/schema.js'
@@ -73,9 +74,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     `insert into signals (execution_id, seq, name, payload, created_at, consumed_by)
      select ?, coalesce(max(seq), 0) + 1, ?, ?, ?, null from signals where execution_id = ?`,
   )
-  const pokeExecution = database.prepare(
-    `update executions set poke = poke + 1, wake_at = case when lease_owner is null and (wake_at is null or wake_at > ?) then ? else wake_at end where id = ?`,
-  )
+  const pokeExecution = database.prepare(`update executions set poke = poke + 1, wake_at = ${wakeAtExpression('?')} where id = ?`)
   const addSignal = database.transaction((id: string, name: string, payload: string, at: number): 'added' | 'not_found' | 'finished' => {
     const row = selectStatus.get(id) as { status: string } | undefined
     if (row === undefined) return 'not_found'
@@ -94,13 +93,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
       return { execution, runs, totalRuns: runs.length }
     }
     const sizes = selectSizes.all(id, limits.maxRuns) as { seq: number; bytes: number }[]
-    let budget = limits.maxDataBytes
-    let from = NEVER
-    for (const s of sizes) {
-      if (s.bytes > budget) break
-      budget -= s.bytes
-      from = s.seq
-    }
+    const from = dataFrom(sizes, limits.maxDataBytes)
     const first = sizes.at(-1)?.seq ?? 1
     const runs = (selectBounded.all(from, from, id, first) as Parameters<typeof taskRunFromRow>[0][]).map(taskRunFromRow)
     return { execution, runs, totalRuns: execution.seq }
