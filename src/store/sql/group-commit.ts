@@ -11,9 +11,13 @@ export interface GroupCommitOptions {
   readonly maxBatch: number
   /** Batches committing at once (more than one lets the database overlap their flushes). */
   readonly maxInFlight: number
-  /** Whether a failed batch should be retried step by step (the statement failed, not the connection). */
+  /**
+   * Whether the database refused a statement (a constraint, bad data), rather than failing to
+   * write at all (a lost connection, a full disk): a failed batch is then retried step by step,
+   * so that one bad step fails alone, and a step refused on its own does not mean that writes fail.
+   */
   readonly retryOneByOne: (error: unknown) => boolean
-  /** Called after each batch; a store uses it to say whether writes work (for /ready). */
+  /** Called when a commit succeeds (true) or the database could not write (false); a store says so on /ready. */
   readonly onResult?: (ok: boolean, error?: unknown) => void
 }
 
@@ -71,15 +75,20 @@ export class GroupCommit {
   }
 
   #take(): Pending[] {
+    // Rows a taken or a waiting step touches: a later step touching one of them waits too, so that
+    // the steps touching one row commit in the order they were written.
     const ids = new Set<string>()
     const batch: Pending[] = []
     const rest: Pending[] = []
     for (const pending of this.#queue) {
+      if (batch.length >= this.options.maxBatch) {
+        rest.push(pending)
+        continue
+      }
       const touched = touches(pending.step)
-      if (batch.length < this.options.maxBatch && !touched.some((id) => ids.has(id))) {
-        for (const id of touched) ids.add(id)
-        batch.push(pending)
-      } else rest.push(pending)
+      if (touched.some((id) => ids.has(id))) rest.push(pending)
+      else batch.push(pending)
+      for (const id of touched) ids.add(id)
     }
     this.#queue = rest
     return batch
@@ -102,8 +111,9 @@ export class GroupCommit {
     try {
       outcomes = await this.options.commit(batch.map((p) => p.step))
     } catch (error) {
-      if (batch.length === 1 || !this.options.retryOneByOne(error)) {
-        this.options.onResult?.(false, error)
+      const refused = this.options.retryOneByOne(error)
+      if (batch.length === 1 || !refused) {
+        if (!refused) this.options.onResult?.(false, error)
         for (const pending of batch) pending.reject(error)
         return
       }

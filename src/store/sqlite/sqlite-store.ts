@@ -53,7 +53,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     commit: steps.commit,
     maxBatch: options.maxBatch ?? 512,
     maxInFlight: 1,
-    retryOneByOne: () => true,
+    retryOneByOne: isStatementError,
     onResult: (ok) => {
       writesFailing = !ok
     },
@@ -153,4 +153,15 @@ async function migrate(db: Kysely<Database>): Promise<void> {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
     throw new FlowManagerError('STORE_UNAVAILABLE', `database migration ${failed} failed: ${(error as Error).message}`, { cause: error })
   }
+}
+
+/**
+ * SQLite's codes for a database that cannot write at all (a full or failing disk, a locked or
+ * read-only file); anything else (a constraint, a value it cannot store) is about one statement.
+ */
+const CANNOT_WRITE = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CORRUPT|CANTOPEN|NOMEM|NOTADB|PROTOCOL|PERM|NOLFS|AUTH)/
+
+function isStatementError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return !(typeof code === 'string' && CANNOT_WRITE.test(code))
 }
