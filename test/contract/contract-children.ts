@@ -95,6 +95,38 @@ export function childContract(withStore: WithStore): void {
     }))
   })
 
+  describe('wake-ups that come while a node holds the execution', () => {
+    it('leaves the execution due at once when a step hands it back without having seen the latest poke', withStore(async (store) => {
+      for (const id of ['unseen', 'seen', 'unsaid', 'held', 'cancel']) await write(store, create(id, { owner: 'n1' }))
+      for (const id of ['unseen', 'seen', 'unsaid', 'held']) expect(await store.addSignal(id, 'go', '{}', T0 + 1)).toBe('added')
+      await store.requestCancel('cancel', T0 + 1)
+      const park = (id: string, pokeSeen?: number) => ({ ...step(id, 'n1', { at: T0 + 5, seq: 1, leaseExpiresAt: null, wakeAt: NEVER }), ...(pokeSeen === undefined ? {} : { pokeSeen }) })
+      await write(store, park('unseen', 0))
+      await write(store, park('seen', 1))
+      await write(store, park('unsaid'))
+      await write(store, park('cancel', 0))
+      await write(store, { ...step('held', 'n1', { at: T0 + 5, seq: 1 }), pokeSeen: 0 })
+      expect(await record(store, 'unseen')).toMatchObject({ wakeAt: T0 + 5, leaseOwner: null, poke: 1 })
+      expect(await record(store, 'cancel')).toMatchObject({ wakeAt: T0 + 5, cancelRequested: true })
+      expect((await record(store, 'seen')).wakeAt).toBe(NEVER)
+      expect((await record(store, 'unsaid')).wakeAt).toBe(NEVER)
+      expect(await record(store, 'held')).toMatchObject({ wakeAt: null, leaseOwner: 'n1' })
+      const claimed = await store.claim({ owner: 'n2', limit: 10, now: T0 + 5, leaseMs: LEASE_MS, deadOwners: [] })
+      expect(claimed.map((e) => e.id).sort()).toEqual(['cancel', 'unseen'])
+    }))
+
+    it('keeps an earlier wake time, and does not wake an execution its step finishes', withStore(async (store) => {
+      await write(store, create('timer', { owner: 'n1' }))
+      await write(store, create('done', { owner: 'n1' }))
+      await store.poke('timer', T0 + 1)
+      await store.poke('done', T0 + 1)
+      await write(store, { ...step('timer', 'n1', { at: T0 + 5, seq: 1, leaseExpiresAt: null, wakeAt: T0 + 2 }), pokeSeen: 0 })
+      await write(store, { ...next('done', 'n1', 1, { at: T0 + 5, end: 'completed' }), pokeSeen: 0 })
+      expect((await record(store, 'timer')).wakeAt).toBe(T0 + 2)
+      expect((await record(store, 'done')).wakeAt).toBeNull()
+    }))
+  })
+
   describe('signals', () => {
     it('keeps signals in order until a step consumes them, once', withStore(async (store) => {
       await write(store, create('e1', { owner: 'n1' }))

@@ -5,6 +5,7 @@ import {
   LeaseLostError,
   NEVER,
   storedWakeAt,
+  wokenWakeAt,
   type ExecutionEventRecord,
   type ExecutionRecord,
   type FlowRecord,
@@ -107,7 +108,7 @@ export function createMemoryStore(): Store {
       eventSeq: state.eventSeq,
       storedBytes: state.storedBytes,
       leaseOwner: step.leaseExpiresAt === null ? null : step.owner,
-      wakeAt: storedWakeAt(step),
+      wakeAt: step.pokeSeen !== undefined && row.execution.poke > step.pokeSeen ? wokenWakeAt(step) : storedWakeAt(step),
       ...(state.inputJson === undefined ? {} : { input: JSON.parse(state.inputJson) as unknown }),
     }
     row.leaseExpiresAt = step.leaseExpiresAt

@@ -1,4 +1,4 @@
-import { storedWakeAt, type EventType, type NewExecution, type RunEnd, type RunWrite, type StepWrite } from '../store.js'
+import { storedWakeAt, wokenWakeAt, type EventType, type NewExecution, type RunEnd, type RunWrite, type StepWrite } from '../store.js'
 
 /** PostgreSQL's type of a column, for the arrays the batch statement unnests. */
 export type PgType = 'text' | 'int8' | 'int4' | 'float8' | 'bool'
@@ -41,6 +41,17 @@ export const EXECUTION_STATE_COLUMNS: readonly Column<StepWrite>[] = [
   col('stored_bytes', 'int8', (w) => w.state.storedBytes),
   col('input', 'text', (w) => w.state.inputJson ?? null, true),
 ]
+
+/**
+ * How a step's update sets `wake_at`: its own wake time, or (when the poke counter moved past the
+ * step's `pokeSeen`) the woken one. The placeholders are the poke seen, the woken and the own time.
+ */
+export const STEP_WAKE_AT = (pokeSeen: string, woken: string, own: string, row = ''): string =>
+  `case when ${row}poke > ${pokeSeen} then ${woken} else ${own} end`
+export const stepWakeInputs = {
+  poke_seen: (w: StepWrite): number | null => w.pokeSeen ?? null,
+  woken_wake_at: wokenWakeAt,
+}
 
 /** Columns set once, when an execution (or a sub-flow's child execution) is created. */
 export const EXECUTION_CREATE_COLUMNS: readonly Column<NewExecution>[] = [

@@ -11,8 +11,10 @@ import {
   RUN_PARK_COLUMNS,
   RUN_START_COLUMNS,
   runItems,
-  type Column,
+  STEP_WAKE_AT,
+  stepWakeInputs,
   wakeAtExpression,
+  type Column,
   type RunItem,
 } from '../sql/columns.js'
 import type { StepOutcome } from '../sql/group-commit.js'
@@ -33,10 +35,13 @@ export function prepareSqliteSteps(database: BetterSqlite3.Database): { commit: 
   const insertExecution = database.prepare(insertSql('executions', createColumns))
   const bindCreate = binder<StepWrite>(createColumns, stateColumns, Object.fromEntries(EXECUTION_CREATE_COLUMNS.map((c) => [c.name, (w: StepWrite) => c.get(w.create as NewExecution)])))
 
-  const assignments = EXECUTION_STATE_COLUMNS.map((c) => (c.keepWhenNull === true ? `${c.name} = coalesce(?, ${c.name})` : `${c.name} = ?`)).join(', ')
+  const assign = (c: Column<StepWrite>): string =>
+    c.name === 'wake_at' ? `wake_at = ${STEP_WAKE_AT('?', '?', '?')}` : c.keepWhenNull === true ? `${c.name} = coalesce(?, ${c.name})` : `${c.name} = ?`
+  const assignments = EXECUTION_STATE_COLUMNS.map(assign).join(', ')
   const updateExecution = database.prepare(`update executions set ${assignments} where id = ? and lease_owner = ?`)
   const takeoverExecution = database.prepare(`update executions set ${assignments} where id = ? and lease_owner is null`)
-  const bindState = binder<StepWrite>(names(EXECUTION_STATE_COLUMNS), EXECUTION_STATE_COLUMNS)
+  const stateOrder = names(EXECUTION_STATE_COLUMNS).flatMap((n) => (n === 'wake_at' ? ['poke_seen', 'woken_wake_at', 'wake_at'] : [n]))
+  const bindState = binder<StepWrite>(stateOrder, EXECUTION_STATE_COLUMNS, stepWakeInputs)
 
   const childColumns = [...names(EXECUTION_CREATE_COLUMNS), 'status', 'updated_at', 'wake_at']
   const insertChild = database.prepare(insertSql('executions', childColumns, 'insert or ignore'))
