@@ -152,6 +152,16 @@ export function childContract(withStore: WithStore): void {
       expect(await store.pendingSignals('missing', 10)).toEqual([])
     }))
 
+    it('numbers signals sent at once one after the other, none lost', withStore(async (store) => {
+      await write(store, create('e1', { owner: 'n1' }))
+      const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => store.addSignal('e1', `s${i}`, String(i), T0 + i)))
+      expect(outcomes.every((o) => o === 'added')).toBe(true)
+      const pending = await store.pendingSignals('e1', 100)
+      expect(pending.map((s) => s.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+      expect(pending.map((s) => s.name).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `s${i}`).sort())
+      expect((await record(store, 'e1')).poke).toBe(20)
+    }))
+
     it('wakes a parked execution when a signal arrives, and pokes a held one', withStore(async (store) => {
       await write(store, create('parked', { owner: 'n1' }))
       await write(store, step('parked', 'n1', { at: T0 + 1, seq: 1, leaseExpiresAt: null, wakeAt: T0 + 3_600_000 }))

@@ -72,6 +72,38 @@ describe('group commit', () => {
     ])
   })
 
+  it('starts no batch touching a row of a batch in flight, even with room for more in flight', async () => {
+    const gates = new Map<string, () => void>()
+    const batches: string[][] = []
+    const commits = new GroupCommit({
+      maxBatch: 100,
+      maxInFlight: 2,
+      retryOneByOne: () => false,
+      async commit(steps) {
+        const labels = steps.map(label)
+        batches.push(labels)
+        await new Promise<void>((resolve) => gates.set(labels.join(), resolve))
+        return steps.map(() => true)
+      },
+    })
+    /** A few turns of the event loop: enough for any batch that can start to start. */
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
+    }
+    const written = [commits.write(stepOf('x', 'x1'))]
+    await settle()
+    // The parent x is in flight: the child's end that wakes it waits; y's step does not.
+    written.push(commits.write(stepOf('c', 'c-end', { wakeParent: 'x' })), commits.write(stepOf('y', 'y1')))
+    await settle()
+    expect(batches).toEqual([['x1'], ['y1']])
+    gates.get('x1')?.()
+    await settle()
+    expect(batches).toEqual([['x1'], ['y1'], ['c-end']])
+    gates.get('y1')?.()
+    gates.get('c-end')?.()
+    await Promise.all(written)
+  })
+
   it('retries a refused batch step by step: only the refused step fails, and writes are not reported failing', async () => {
     const { commits, batches, results } = recorder({ refuse: (s) => label(s) === 'bad' })
     const outcomes = await Promise.allSettled([commits.write(stepOf('a', 'a')), commits.write(stepOf('b', 'bad')), commits.write(stepOf('c', 'c'))])

@@ -118,8 +118,8 @@ export function createMemoryStore(): Store {
     }
     for (const e of step.events) row.events.push({ executionId: step.executionId, seq: e.seq, type: e.type, at: e.at, taskName: e.taskName, data: e.data })
     for (const child of step.children ?? []) {
-      // Created queued: due at its creation, as on the SQL stores.
-      if (!rows.has(child.id)) {
+      // Created queued, due at its creation; one whose id or key is taken is left out, as on the SQL stores.
+      if (!rows.has(child.id) && (child.idempotencyKey === null || !byKey.has(child.idempotencyKey))) {
         const created = insert(child)
         created.execution = { ...created.execution, wakeAt: child.createdAt }
       }
