@@ -50,7 +50,7 @@ export const STEP_WAKE_AT = (pokeSeen: string, woken: string, own: string, row =
   `case when ${row}poke > ${pokeSeen} then ${woken} else ${own} end`
 export const stepWakeInputs = {
   poke_seen: (w: StepWrite): number | null => w.pokeSeen ?? null,
-  woken_wake_at: wokenWakeAt,
+  woken_wake_at: (w: StepWrite): number | null => (w.pokeSeen === undefined ? null : wokenWakeAt(w)),
 }
 
 /** Columns set once, when an execution (or a sub-flow's child execution) is created. */
