@@ -46,6 +46,7 @@ export function readContract(withStore: WithStore): void {
       const none = await store.getExecution('e1', { maxRuns: 3, maxDataBytes: 57 })
       expect(none?.runs.map((r) => [r.seq, r.dataOmitted ?? false, r.data])).toEqual([[4, true, null], [5, false, null], [6, true, null]])
       expect(await store.getExecution('missing', { maxRuns: 1, maxDataBytes: 1 })).toBeUndefined()
+      expect(await store.getExecution('e1', { maxRuns: 0, maxDataBytes: 1000 })).toMatchObject({ runs: [], totalRuns: 6 })
     }))
 
     it('pages task runs after a sequence number, by count and by bytes of data, always at least one', withStore(async (store) => {

@@ -117,7 +117,9 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
       .orderBy('seq', 'desc')
       .limit(limits.maxRuns)
       .execute()
-    const first = sizes.length === 0 ? 1 : Number(sizes[sizes.length - 1]?.seq)
+    // No run, or none asked for.
+    if (sizes.length === 0) return { execution, runs: [], totalRuns: execution.seq }
+    const first = Number(sizes[sizes.length - 1]?.seq)
     const from = dataFrom(sizes, limits.maxDataBytes)
     const runs = await q
       .selectFrom('task_runs')

@@ -93,8 +93,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
       return { execution, runs, totalRuns: runs.length }
     }
     const sizes = selectSizes.all(id, limits.maxRuns) as { seq: number; bytes: number }[]
+    const first = sizes.at(-1)?.seq
+    // No run, or none asked for.
+    if (first === undefined) return { execution, runs: [], totalRuns: execution.seq }
     const from = dataFrom(sizes, limits.maxDataBytes)
-    const first = sizes.at(-1)?.seq ?? 1
     const runs = (selectBounded.all(from, from, id, first) as Parameters<typeof taskRunFromRow>[0][]).map(taskRunFromRow)
     return { execution, runs, totalRuns: execution.seq }
   }
