@@ -8,7 +8,7 @@ const T0 = Date.UTC(2025, 5, 1)
  * one waiting for a retry with nobody holding it, and a finished one.
  */
 export const V1_ROWS: readonly string[] = [
-  `insert into flow_definitions (hash, definition, created_at) values ('h1', '{"id":"f","name":"f","start_task":"a","tasks":[{"name":"a"}],"conditions":[]}', ${T0})`,
+  `insert into flow_definitions (hash, definition, created_at) values ('h1', '{"id":"f","name":"f","start_task":"a","tasks":[{"name":"a","type":"noop"}],"conditions":[]}', ${T0})`,
   `insert into flows (id, version, definition_hash, created_at) values ('f', 1, 'h1', ${T0})`,
   ...[
     ['queued', 'pending', 'null', 'null', 'null', 0],
@@ -38,8 +38,11 @@ export const V1_ROWS: readonly string[] = [
 export async function expectUpgraded(store: Store): Promise<void> {
   const record = async (id: string) => (await store.getExecutionRecord(id))!
   expect(await record('queued')).toMatchObject({ seq: 0, wakeAt: T0, leaseOwner: null, threads: [], storedBytes: 0, poke: 0, parent: null, depth: 0 })
-  expect(await record('running')).toMatchObject({ seq: 2, wakeAt: null, leaseOwner: 'old-node' })
-  expect(await record('retrying')).toMatchObject({ seq: 1, wakeAt: T0 + 500, leaseOwner: null })
+  // Each running one stands where its latest run left it: in flight, or waiting for its retry.
+  const thread = { id: 0, parent: null, branch: null, item: null, task: 'a', attempt: 1, waiting: null, crashes: 0, join: null }
+  expect(await record('running')).toMatchObject({ seq: 2, wakeAt: null, leaseOwner: 'old-node', nextThread: 1, threads: [{ ...thread, step: 2, seq: 2, phase: 'run', wakeAt: null }] })
+  expect(await record('retrying')).toMatchObject({ seq: 1, wakeAt: T0 + 500, leaseOwner: null, nextThread: 1, threads: [{ ...thread, step: 1, seq: 1, phase: 'backoff', wakeAt: T0 + 500 }] })
+  expect(await record('finished')).toMatchObject({ threads: [], nextThread: 0 })
   expect(await record('finished')).toMatchObject({ seq: 3, status: 'completed' })
   expect((await store.getExecution('finished'))?.runs.map((r) => [r.seq, r.status, r.parentSeq, r.waitingFor])).toEqual([
     [1, 'success', null, null],
