@@ -315,6 +315,7 @@ export function createEngine(options: EngineOptions): Engine {
         children: [],
         parentId: null,
         leading: [{ type: 'execution_queued', data: { flow_id: identity.flowId, flow_version: identity.flowVersion } }],
+        poke: 0,
       },
       state,
       [],

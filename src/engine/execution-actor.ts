@@ -271,6 +271,7 @@ export class ExecutionActor {
         children: work.children,
         parentId: this.identity.parent?.executionId ?? null,
         leading,
+        poke: this.#poke,
       },
       this.#state,
       commands,

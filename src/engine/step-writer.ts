@@ -38,6 +38,8 @@ export interface StepInput {
   readonly children: readonly NewExecution[]
   readonly parentId: string | null
   readonly leading: readonly LeadingEvent[]
+  /** The poke counter as the actor last saw it; a wake-up that came since makes a parked execution due at once. */
+  readonly poke: number
 }
 
 export interface Step {
@@ -79,6 +81,8 @@ export function buildStep(input: StepInput, state: ExecutionState, commands: rea
   let cancelChildren: string[] | undefined
   let consumeSignals: { signalSeq: number; runSeq: number }[] | undefined
   let finished = false
+  // A step that begins waiting for a signal or a child must look at what arrived before the wait began.
+  let beginsWait = false
   for (const c of commands) {
     switch (c.type) {
       case 'start_run': {
@@ -102,6 +106,7 @@ export function buildStep(input: StepInput, state: ExecutionState, commands: rea
         break
       }
       case 'park_run': {
+        if (c.waiting.kind !== 'timer') beginsWait = true
         const view = waitingView(c.waiting, input.childIds.get(c.seq))
         const json = JSON.stringify(view)
         const i = startIndex(runs, c.seq)
@@ -184,6 +189,7 @@ export function buildStep(input: StepInput, state: ExecutionState, commands: rea
     cancelChildren,
     consumeSignals,
     wakeParent: finished && input.parentId !== null ? input.parentId : undefined,
+    pokeSeen: beginsWait ? -1 : input.poke,
   }
   return { write, launches, eventSeq, storedBytes, finishedAt }
 }

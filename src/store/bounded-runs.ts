@@ -22,11 +22,12 @@ export function boundRuns(runs: readonly TaskRunRecord[], limits: ReadLimits): T
   return latest
 }
 
-/** The latest ended run of each task, item runs aside: what `results` holds. */
+/** The latest ended run of each task, item runs aside: what `results` holds. In run order. */
 export function latestByTask(runs: readonly TaskRunRecord[]): TaskRunRecord[] {
   const latest = new Map<string, TaskRunRecord>()
   for (const run of runs) {
     if (run.itemIndex !== null || (run.status !== 'success' && run.status !== 'failure')) continue
+    latest.delete(run.taskName)
     latest.set(run.taskName, run)
   }
   return [...latest.values()]

@@ -224,6 +224,30 @@ export interface StepWrite {
   readonly consumeSignals?: readonly { readonly signalSeq: number; readonly runSeq: number }[] | undefined
   /** This step ends a sub-flow's execution: its parent is woken up to take the result. */
   readonly wakeParent?: string | undefined
+  /**
+   * The poke counter as the writer last looked at what its parked runs wait for (signals,
+   * children, a cancellation). A step that leaves the execution unowned while the counter has
+   * moved past this leaves it due at once instead, so that a wake-up that came while the writer
+   * held the execution (and so moved no wake time) is not lost.
+   */
+  readonly pokeSeen?: number | undefined
+}
+
+/**
+ * The wake time a step stores. An unfinished execution that the step leaves unowned with no wake
+ * time is due at once, so it is stored as due at the step's time: claims then find every
+ * unowned execution by `wake_at <= now` alone.
+ */
+export function storedWakeAt(step: StepWrite): number | null {
+  if (step.wakeAt !== null || step.leaseExpiresAt !== null) return step.wakeAt
+  const { status } = step.state
+  return status === 'pending' || status === 'running' ? step.state.updatedAt : null
+}
+
+/** The wake time a step stores when the poke counter moved past its `pokeSeen`: due at once if it leaves the execution unowned. */
+export function wokenWakeAt(step: StepWrite): number | null {
+  const wake = storedWakeAt(step)
+  return wake === null || step.leaseExpiresAt !== null ? wake : Math.min(wake, step.state.updatedAt)
 }
 
 /** A step was refused because another node now holds the execution's lease. */

@@ -4,7 +4,7 @@ import { openPostgresStore } from '../../src/store/postgres/postgres-store.js'
 import { openStore } from '../../src/store/open-store.js'
 import type { Store } from '../../src/store/store.js'
 import { createTestDatabase, pgAvailable, type TestDatabase } from '../support/postgres.js'
-import { create, next, write } from './steps.js'
+import { create, newExecution, next, startRun, step, T0, write } from './steps.js'
 
 const available = await pgAvailable()
 
@@ -23,7 +23,7 @@ function workSignals(store: Store): { next: () => Promise<void>; stop: () => voi
 async function listening(store: Store, signals: { next: () => Promise<void> }): Promise<void> {
   const arrived = signals.next()
   await eventually(async () => {
-    await store.requestCancel('nothing')
+    await store.requestCancel('nothing', Date.now())
     await Promise.race([arrived, new Promise((_, reject) => setTimeout(() => reject(new Error('not listening yet')), 200))])
   })
 }
@@ -64,7 +64,7 @@ describe.skipIf(!available)('the PostgreSQL adapter', () => {
       const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore({ url: fresh.url, poolSize: 2 })))
       await Promise.all(stores.map((s) => s.close()))
       const applied = await sql(fresh.url, 'select name from kysely_migration')
-      expect(applied.rows.map((r: { name: string }) => r.name)).toEqual(['001_init', '002_executions_finished'])
+      expect(applied.rows.map((r: { name: string }) => r.name)).toEqual(['001_init', '002_branches', '002_executions_finished'])
     } finally {
       await fresh.drop()
     }
@@ -79,7 +79,7 @@ describe.skipIf(!available)('the PostgreSQL adapter', () => {
     }
   })
 
-  it('wakes subscribers on another connection when an execution is queued or a cancellation requested', async () => {
+  it('wakes subscribers on another connection when work is queued, a cancellation requested, a signal sent, a child started or a lease released', async () => {
     const producer = await openPostgresStore({ url: database.url, poolSize: 2 })
     const worker = await openPostgresStore({ url: database.url, poolSize: 2 })
     try {
@@ -91,8 +91,19 @@ describe.skipIf(!available)('the PostgreSQL adapter', () => {
 
       await write(producer, create('notify-r', { owner: 'n1' }))
       const cancel = signals.next()
-      await producer.requestCancel('notify-r')
+      await producer.requestCancel('notify-r', Date.now())
       await cancel
+      const child = newExecution('notify-child', { parent: { executionId: 'notify-r', seq: 2, task: 'sub' } })
+      for (const action of [
+        () => producer.addSignal('notify-r', 'go', '{}', Date.now()),
+        () => producer.poke('notify-r', Date.now()),
+        () => write(producer, step('notify-r', 'n1', { at: T0 + 1, seq: 2, runs: [startRun(2, 'sub', T0 + 1)], children: [child] })),
+        () => producer.release('n1'),
+      ]) {
+        const woken = signals.next()
+        await action()
+        await woken
+      }
       signals.stop()
     } finally {
       await producer.close()

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe } from 'vitest'
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js'
 import { createTestDatabase, pgAvailable, type TestDatabase } from '../support/postgres.js'
+import { describeSqlStore } from './sql-contract.js'
 import { describeStore } from './store-contract.js'
 
 const available = await pgAvailable()
@@ -13,11 +14,13 @@ describe.skipIf(!available)('PostgreSQL', () => {
   afterAll(() => database?.drop())
 
   // One database for the file; each test starts from empty tables.
-  describeStore('postgres', async () => {
+  const open = async () => {
     const store = await openPostgresStore({ url: database.url, poolSize: 6 })
     await truncateAll(database.url)
     return { store, cleanup: () => store.close() }
-  })
+  }
+  describeStore('postgres', open)
+  describeSqlStore('postgres', open)
 })
 
 async function truncateAll(url: string): Promise<void> {
@@ -25,7 +28,7 @@ async function truncateAll(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    await client.query('truncate execution_events, task_runs, executions, flows, flow_definitions')
+    await client.query('truncate execution_events, task_runs, signals, nodes, executions, flows, flow_definitions')
   } finally {
     await client.end()
   }

@@ -1,9 +1,11 @@
-import { FlowManagerError } from '../../core/errors.js'
 import type { Flow } from '../../core/flow-schema.js'
+import { creationRefused } from '../creation-refused.js'
 import { decodeCursor, encodeCursor } from '../sql/cursor.js'
 import {
   LeaseLostError,
   NEVER,
+  storedWakeAt,
+  wokenWakeAt,
   type ExecutionEventRecord,
   type ExecutionFilter,
   type ExecutionRecord,
@@ -15,7 +17,7 @@ import {
   type Store,
   type TaskRunRecord,
 } from '../store.js'
-import { boundRuns, latestByTask } from '../bounded-runs.js'
+import { boundRuns, dataBytes, latestByTask } from '../bounded-runs.js'
 import { applyRunWrite } from '../run-records.js'
 
 interface Row {
@@ -89,10 +91,8 @@ export function createMemoryStore(): Store {
   const nodes = new Map<string, NodeRecord>()
 
   const insert = (create: NewExecution): Row => {
-    if (rows.has(create.id)) throw new FlowManagerError('INTERNAL', `execution id "${create.id}" is taken`)
-    if (create.idempotencyKey !== null && byKey.has(create.idempotencyKey)) {
-      throw new FlowManagerError('IDEMPOTENCY_KEY_REUSED', `idempotency key "${create.idempotencyKey}" is taken by another execution`)
-    }
+    if (rows.has(create.id)) throw creationRefused(create, 'id')
+    if (create.idempotencyKey !== null && byKey.has(create.idempotencyKey)) throw creationRefused(create, 'key')
     if (create.idempotencyKey !== null) byKey.set(create.idempotencyKey, create.id)
     const row: Row = { execution: newRecord(create), updatedAt: create.createdAt, leaseExpiresAt: null, runs: [], items: new Map(), events: [], signals: [] }
     rows.set(create.id, row)
@@ -125,7 +125,7 @@ export function createMemoryStore(): Store {
       eventSeq: state.eventSeq,
       storedBytes: state.storedBytes,
       leaseOwner: step.leaseExpiresAt === null ? null : step.owner,
-      wakeAt: step.wakeAt,
+      wakeAt: step.pokeSeen !== undefined && row.execution.poke > step.pokeSeen ? wokenWakeAt(step) : storedWakeAt(step),
       ...(state.inputJson === undefined ? {} : { input: JSON.parse(state.inputJson) as unknown }),
     }
     row.leaseExpiresAt = step.leaseExpiresAt
@@ -136,7 +136,11 @@ export function createMemoryStore(): Store {
     }
     for (const e of step.events) row.events.push({ executionId: step.executionId, seq: e.seq, type: e.type, at: e.at, taskName: e.taskName, data: e.data })
     for (const child of step.children ?? []) {
-      if (!rows.has(child.id)) insert(child)
+      // Created queued, due at its creation; one whose id or key is taken is left out, as on the SQL stores.
+      if (!rows.has(child.id) && (child.idempotencyKey === null || !byKey.has(child.idempotencyKey))) {
+        const created = insert(child)
+        created.execution = { ...created.execution, wakeAt: child.createdAt }
+      }
     }
     for (const child of step.cancelChildren ?? []) {
       const r = rows.get(child)
@@ -147,7 +151,7 @@ export function createMemoryStore(): Store {
     }
     for (const c of step.consumeSignals ?? []) {
       const signal = row.signals.find((s) => s.seq === c.signalSeq)
-      if (signal !== undefined) signal.consumedBy = c.runSeq
+      if (signal !== undefined && signal.consumedBy === null) signal.consumedBy = c.runSeq
     }
     if (step.wakeParent !== undefined) wake(step.wakeParent, state.updatedAt)
   }
@@ -172,12 +176,12 @@ export function createMemoryStore(): Store {
       return undefined
     },
     putDefinition(hash, flow) {
-      definitions.set(hash, flow)
+      if (!definitions.has(hash)) definitions.set(hash, flow)
       return Promise.resolve()
     },
     getDefinition: (hash) => Promise.resolve(definitions.get(hash)),
     registerFlow(hash, flow, at) {
-      definitions.set(hash, flow)
+      if (!definitions.has(hash)) definitions.set(hash, flow)
       const versions = flows.get(flow.id) ?? []
       const latest = versions.at(-1)
       if (latest?.definitionHash === hash) return Promise.resolve({ ...latest, created: false })
@@ -209,7 +213,7 @@ export function createMemoryStore(): Store {
       let bytes = 0
       for (const run of rows.get(id)?.runs ?? []) {
         if (run.seq <= afterSeq) continue
-        const size = JSON.stringify(run.data ?? null).length
+        const size = dataBytes(run)
         if (out.length >= limit || (out.length > 0 && bytes + size > maxBytes)) break
         bytes += size
         out.push(run)
@@ -240,15 +244,17 @@ export function createMemoryStore(): Store {
       return page(all, filter.limit, (e) => [e.createdAt, e.id])
     },
     claim({ owner, limit, now, leaseMs, deadOwners, onlyIds }) {
+      const candidates = [...rows.values()].filter((r) => unfinished(r.execution) && (onlyIds === undefined || onlyIds.includes(r.execution.id)))
+      // Work cut off by a stopped owner first, oldest first; then what is due, earliest first.
+      const cutOff = candidates
+        .filter((r) => r.execution.leaseOwner !== null && ((r.leaseExpiresAt ?? 0) < now || deadOwners.includes(r.execution.leaseOwner)))
+        .sort((a, b) => a.execution.createdAt - b.execution.createdAt)
+      const due = candidates
+        .filter((r) => r.execution.leaseOwner === null && (r.execution.wakeAt === null || r.execution.wakeAt <= now))
+        .sort((a, b) => (a.execution.wakeAt ?? 0) - (b.execution.wakeAt ?? 0))
       const claimed: ExecutionRecord[] = []
-      const oldestFirst = [...rows.values()].filter((r) => unfinished(r.execution)).sort((a, b) => a.execution.createdAt - b.execution.createdAt)
-      for (const row of oldestFirst) {
-        if (claimed.length >= limit) break
-        const e = row.execution
-        const free = e.leaseOwner === null || (row.leaseExpiresAt ?? 0) < now || deadOwners.includes(e.leaseOwner)
-        const due = e.wakeAt === null || e.wakeAt <= now || e.cancelRequested
-        if (!free || !due || (onlyIds !== undefined && !onlyIds.includes(e.id))) continue
-        row.execution = { ...e, leaseOwner: owner }
+      for (const row of [...cutOff, ...due].slice(0, Math.max(0, limit))) {
+        row.execution = { ...row.execution, leaseOwner: owner, wakeAt: null }
         row.leaseExpiresAt = now + leaseMs
         claimed.push(row.execution)
       }
@@ -278,7 +284,8 @@ export function createMemoryStore(): Store {
     release(owner, ids) {
       for (const row of rows.values()) {
         if (row.execution.leaseOwner === owner && (ids === undefined || ids.includes(row.execution.id))) {
-          row.execution = { ...row.execution, leaseOwner: null }
+          // Due at once, as on the SQL stores.
+          row.execution = { ...row.execution, leaseOwner: null, wakeAt: row.execution.wakeAt ?? 0 }
           row.leaseExpiresAt = null
         }
       }

@@ -117,6 +117,14 @@ postgresMigrations['002_branches'] = {
       add column waiting_for text,
       add column retry_at bigint,
       add column items text`.execute(db)
+    // A running execution of schema 001 as one thread at its latest run (see SQLite's 002_branches).
+    await sql`update executions e set next_thread = 1, threads = json_build_array(json_build_object(
+        'id', 0, 'parent', null, 'branch', null, 'item', null, 'task', e.current_task, 'step', e.steps,
+        'attempt', r.attempt, 'seq', r.seq, 'phase', case when r.status = 'running' then 'run' else 'backoff' end,
+        'wakeAt', case when r.status = 'running' then null else coalesce(e.wake_at, e.updated_at) end,
+        'waiting', null, 'crashes', 0, 'join', null))::text
+      from task_runs r
+      where r.execution_id = e.id and r.seq = e.seq and e.status = 'running' and e.current_task is not null`.execute(db)
     await sql`create table signals (
       execution_id text collate "C" not null,
       seq integer not null,

@@ -1,6 +1,7 @@
 import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from 'kysely'
 import pg from 'pg'
 import { FlowManagerError } from '../../core/errors.js'
+import { creationRefused } from '../creation-refused.js'
 import { createSqlQueries } from '../sql/sql-queries.js'
 import { GroupCommit, type StepOutcome } from '../sql/group-commit.js'
 import type { Database } from '../sql/schema.js'
@@ -86,11 +87,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     if (steps.some((w) => (w.leaseExpiresAt === null && w.state.status !== 'completed' && w.state.status !== 'failed' && w.state.status !== 'cancelled') || w.children !== undefined || w.wakeParent !== undefined || w.cancelChildren !== undefined)) notifyWork()
     return steps.map((step) => {
       if (applied.has(step.executionId)) return true
-      if (step.create === undefined) return new LeaseLostError(step.executionId)
-      const key = step.create.idempotencyKey
-      return key === null
-        ? new FlowManagerError('INTERNAL', `execution id "${step.executionId}" is taken`)
-        : new FlowManagerError('IDEMPOTENCY_KEY_REUSED', `idempotency key "${key}" is taken by another execution`)
+      // The insert does nothing on any conflict: a key given is the likely one taken.
+      return step.create === undefined ? new LeaseLostError(step.executionId) : creationRefused(step.create, 'key')
     })
   }
   let writesFailing = false

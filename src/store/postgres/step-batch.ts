@@ -9,6 +9,9 @@ import {
   RUN_PARK_COLUMNS,
   RUN_START_COLUMNS,
   runItems,
+  STEP_WAKE_AT,
+  stepWakeInputs,
+  wakeAtExpression,
   type Column,
   type ConsumeItem,
 } from '../sql/columns.js'
@@ -28,6 +31,8 @@ const EXECUTION_COLUMNS: readonly Column<StepWrite>[] = [
   col('is_create', 'bool', (w) => w.create !== undefined),
   col('holder', 'text', (w) => (w.takeover === true ? null : w.owner)),
   ...EXECUTION_STATE_COLUMNS.map((c) => (c.name === 'input' ? col<StepWrite>('new_input', 'text', c.get) : c)),
+  col('poke_seen', 'int4', stepWakeInputs.poke_seen),
+  col('woken_wake_at', 'int8', stepWakeInputs.woken_wake_at),
   ...EXECUTION_CREATE_COLUMNS.filter((c) => c.name !== 'id').map((c) => col<StepWrite>(c.name, c.pg, (w) => (w.create === undefined ? null : c.get(w.create)))),
 ]
 const STATE_NAMES = EXECUTION_STATE_COLUMNS.filter((c) => c.name !== 'input').map((c) => c.name)
@@ -88,7 +93,8 @@ ins as (
   returning id
 ),
 upd as (
-  update executions e set ${STATE_NAMES.map((n) => `${n} = s.${n}`).join(', ')}, input = coalesce(s.new_input, e.input)
+  update executions e set ${STATE_NAMES.map((n) => (n === 'wake_at' ? `wake_at = ${STEP_WAKE_AT('s.poke_seen', 's.woken_wake_at', 's.wake_at', 'e.')}` : `${n} = s.${n}`)).join(', ')},
+    input = coalesce(s.new_input, e.input)
   from s
   where not s.is_create and e.id = s.id and e.lease_owner is not distinct from s.holder
   returning e.id
@@ -131,12 +137,12 @@ consume_signals as (
   where g.execution_id = v.execution_id and g.seq = v.seq and g.consumed_by is null and ${applied('v.execution_id')}
 ),
 cancel_children as (
-  update executions e set cancel_requested = 1, poke = e.poke + 1, wake_at = case when e.lease_owner is null then v.now else e.wake_at end
+  update executions e set cancel_requested = 1, poke = e.poke + 1, wake_at = ${wakeAtExpression('v.now', 'e.')}
   from ${unnest(cancels)}
   where e.id = v.id and e.${UNFINISHED} and ${applied('v.by')}
 ),
 wake_parents as (
-  update executions e set poke = e.poke + 1, wake_at = case when e.lease_owner is null and (e.wake_at is null or e.wake_at > v.now) then v.now else e.wake_at end
+  update executions e set poke = e.poke + 1, wake_at = ${wakeAtExpression('v.now', 'e.')}
   from ${unnest(wakes)}
   where e.id = v.id and e.${UNFINISHED} and ${applied('v.by')}
 )

@@ -1,5 +1,4 @@
-import type { EventType } from '../store.js'
-import type { NewExecution, RunEnd, RunWrite, StepWrite } from '../store.js'
+import { storedWakeAt, wokenWakeAt, type EventType, type NewExecution, type RunEnd, type RunWrite, type StepWrite } from '../store.js'
 
 /** PostgreSQL's type of a column, for the arrays the batch statement unnests. */
 export type PgType = 'text' | 'int8' | 'int4' | 'float8' | 'bool'
@@ -24,7 +23,7 @@ const json = (value: unknown): string | null => (value === null || value === und
 export const EXECUTION_STATE_COLUMNS: readonly Column<StepWrite>[] = [
   col('lease_owner', 'text', (w) => (w.leaseExpiresAt === null ? null : w.owner)),
   col('lease_expires_at', 'int8', (w) => w.leaseExpiresAt),
-  col('wake_at', 'int8', (w) => w.wakeAt),
+  col('wake_at', 'int8', storedWakeAt),
   col('status', 'text', (w) => w.state.status),
   col('current_task', 'text', (w) => w.state.currentTask),
   col('steps', 'int4', (w) => w.state.steps),
@@ -43,6 +42,17 @@ export const EXECUTION_STATE_COLUMNS: readonly Column<StepWrite>[] = [
   col('input', 'text', (w) => w.state.inputJson ?? null, true),
 ]
 
+/**
+ * How a step's update sets `wake_at`: its own wake time, or (when the poke counter moved past the
+ * step's `pokeSeen`) the woken one. The placeholders are the poke seen, the woken and the own time.
+ */
+export const STEP_WAKE_AT = (pokeSeen: string, woken: string, own: string, row = ''): string =>
+  `case when ${row}poke > ${pokeSeen} then ${woken} else ${own} end`
+export const stepWakeInputs = {
+  poke_seen: (w: StepWrite): number | null => w.pokeSeen ?? null,
+  woken_wake_at: (w: StepWrite): number | null => (w.pokeSeen === undefined ? null : wokenWakeAt(w)),
+}
+
 /** Columns set once, when an execution (or a sub-flow's child execution) is created. */
 export const EXECUTION_CREATE_COLUMNS: readonly Column<NewExecution>[] = [
   col('id', 'text', (c) => c.id),
@@ -57,6 +67,13 @@ export const EXECUTION_CREATE_COLUMNS: readonly Column<NewExecution>[] = [
   col('parent_task', 'text', (c) => c.parent?.task ?? null),
   col('depth', 'int4', (c) => c.depth ?? 0),
 ]
+
+/**
+ * The wake time of an execution woken at `now` (a signal, a child's end, a cancellation): due at
+ * once when nobody holds it, never later than it was; a held one's stays its holder's business.
+ */
+export const wakeAtExpression = (now: string, row = ''): string =>
+  `case when ${row}lease_owner is null and (${row}wake_at is null or ${row}wake_at > ${now}) then ${now} else ${row}wake_at end`
 
 /** A run write with the step it belongs to. */
 export interface RunItem<K extends RunWrite['kind']> {

@@ -11,9 +11,13 @@ export interface GroupCommitOptions {
   readonly maxBatch: number
   /** Batches committing at once (more than one lets the database overlap their flushes). */
   readonly maxInFlight: number
-  /** Whether a failed batch should be retried step by step (the statement failed, not the connection). */
+  /**
+   * Whether the database refused a statement (a constraint, bad data), rather than failing to
+   * write at all (a lost connection, a full disk): a failed batch is then retried step by step,
+   * so that one bad step fails alone, and a step refused on its own does not mean that writes fail.
+   */
   readonly retryOneByOne: (error: unknown) => boolean
-  /** Called after each batch; a store uses it to say whether writes work (for /ready). */
+  /** Called when a commit succeeds (true) or the database could not write (false); a store says so on /ready. */
   readonly onResult?: (ok: boolean, error?: unknown) => void
 }
 
@@ -28,13 +32,15 @@ interface Pending {
  * writer is answered only after that commit, so nothing is acknowledged before it is durable yet
  * one commit (one fsync, one round trip) serves many executions. A batch holds at most one step
  * per execution row (a later one waits for the next batch), so its statements never write one
- * row twice. Both SQL stores use it.
+ * row twice, and no two batches in flight touch one row. Both SQL stores use it.
  */
 export class GroupCommit {
   #queue: Pending[] = []
   #inFlight = 0
   #scheduled = false
   #closed = false
+  /** Rows touched by the batches in flight. */
+  readonly #busy = new Set<string>()
   readonly #idle: (() => void)[] = []
 
   constructor(private readonly options: GroupCommitOptions) {}
@@ -70,27 +76,42 @@ export class GroupCommit {
     })
   }
 
-  #take(): Pending[] {
-    const ids = new Set<string>()
+  /** The next batch and the rows it touches. */
+  #take(): { batch: Pending[]; rows: string[] } {
+    // Rows of a batch in flight, or of a step taken or left waiting: a later step touching one of
+    // them waits, so that the steps touching one row commit one after the other, in the order
+    // written, and two batches in flight never lock rows in opposite orders.
+    const ids = new Set(this.#busy)
     const batch: Pending[] = []
+    const rows: string[] = []
     const rest: Pending[] = []
     for (const pending of this.#queue) {
+      if (batch.length >= this.options.maxBatch) {
+        rest.push(pending)
+        continue
+      }
       const touched = touches(pending.step)
-      if (batch.length < this.options.maxBatch && !touched.some((id) => ids.has(id))) {
-        for (const id of touched) ids.add(id)
+      if (touched.some((id) => ids.has(id))) rest.push(pending)
+      else {
         batch.push(pending)
-      } else rest.push(pending)
+        rows.push(...touched)
+      }
+      for (const id of touched) ids.add(id)
     }
     this.#queue = rest
-    return batch
+    return { batch, rows }
   }
 
   #flush(): void {
     while (this.#queue.length > 0 && this.#inFlight < this.options.maxInFlight) {
-      const batch = this.#take()
+      const { batch, rows } = this.#take()
+      // Everything waiting touches a row in flight: the end of that batch flushes again.
+      if (batch.length === 0) return
       this.#inFlight++
+      for (const id of rows) this.#busy.add(id)
       void this.#commit(batch).finally(() => {
         this.#inFlight--
+        for (const id of rows) this.#busy.delete(id)
         if (this.#queue.length > 0) this.#schedule()
         else if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve()
       })
@@ -102,8 +123,9 @@ export class GroupCommit {
     try {
       outcomes = await this.options.commit(batch.map((p) => p.step))
     } catch (error) {
-      if (batch.length === 1 || !this.options.retryOneByOne(error)) {
-        this.options.onResult?.(false, error)
+      const refused = this.options.retryOneByOne(error)
+      if (batch.length === 1 || !refused) {
+        if (!refused) this.options.onResult?.(false, error)
         for (const pending of batch) pending.reject(error)
         return
       }

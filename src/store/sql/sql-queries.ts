@@ -44,10 +44,13 @@ const RUN_META = [
 
 type Db = Kysely<Database> | Transaction<Database>
 
-/** Which runs of a newest-first list keep their data within `maxBytes`: the seq from which they do. */
-function dataFrom(sizes: readonly { seq: number | string; bytes: number | string | null }[], maxBytes: number): number {
+/**
+ * Which runs of a newest-first list keep their data within `maxBytes`: the seq from which they
+ * do, or one past the newest when even its data is over the budget.
+ */
+export function dataFrom(sizes: readonly { seq: number | string; bytes: number | string | null }[], maxBytes: number): number {
   let budget = maxBytes
-  let from = Infinity
+  let from = Number(sizes[0]?.seq ?? 0) + 1
   for (const s of sizes) {
     const bytes = Number(s.bytes ?? 0)
     if (bytes > budget) break
@@ -115,12 +118,14 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
       .orderBy('seq', 'desc')
       .limit(limits.maxRuns)
       .execute()
-    const first = sizes.length === 0 ? 1 : Number(sizes[sizes.length - 1]?.seq)
+    // No run, or none asked for.
+    if (sizes.length === 0) return { execution, runs: [], totalRuns: execution.seq }
+    const first = Number(sizes[sizes.length - 1]?.seq)
     const from = dataFrom(sizes, limits.maxDataBytes)
     const runs = await q
       .selectFrom('task_runs')
-      .select([...RUN_META, sql<string | null>`case when seq >= ${from === Infinity ? NEVER : from} then data end`.as('data')])
-      .select(sql<number>`case when seq < ${from === Infinity ? NEVER : from} and data is not null then 1 else 0 end`.as('omitted'))
+      .select([...RUN_META, sql<string | null>`case when seq >= ${from} then data end`.as('data')])
+      .select(sql<number>`case when seq < ${from} and data is not null then 1 else 0 end`.as('omitted'))
       .where('execution_id', '=', id)
       .where('seq', '>=', first)
       .orderBy('seq')
@@ -154,6 +159,7 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
     return rows.map(executionFromRow)
   }
 
+  // The same wake-up as a step's (columns.ts), with `now` as a parameter.
   const wakeSet = (now: number) => ({
     poke: sql<number>`poke + 1`,
     wake_at: sql<number | null>`case when lease_owner is null and (wake_at is null or wake_at > ${now}) then ${now} else wake_at end`,

@@ -111,6 +111,17 @@ sqliteMigrations['002_branches'] = {
     for (const column of ['parent_seq integer', 'branch text', 'item_index integer', 'waiting_for text', 'retry_at integer', 'items text']) {
       await sql.raw(`alter table task_runs add column ${column}`).execute(db)
     }
+    // A running execution of schema 001 stands at one task: its latest run, in flight (cut off when
+    // its node stopped) or failed and waiting for its retry. Written as that one thread, so that the
+    // node that takes it up runs it on; without a thread it would be held and never moved.
+    await sql`update executions set next_thread = 1, threads = (
+        select json_array(json_object(
+          'id', 0, 'parent', null, 'branch', null, 'item', null, 'task', executions.current_task, 'step', executions.steps,
+          'attempt', r.attempt, 'seq', r.seq, 'phase', case when r.status = 'running' then 'run' else 'backoff' end,
+          'wakeAt', case when r.status = 'running' then null else coalesce(executions.wake_at, executions.updated_at) end,
+          'waiting', null, 'crashes', 0, 'join', null))
+        from task_runs r where r.execution_id = executions.id and r.seq = executions.seq)
+      where status = 'running' and current_task is not null and seq > 0`.execute(db)
     await sql`create table signals (
       execution_id text not null references executions(id),
       seq integer not null,

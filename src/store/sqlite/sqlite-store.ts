@@ -3,8 +3,9 @@ import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely'
 import { FlowManagerError } from '../../core/errors.js'
-import { NEVER, type ExecutionDetail, type ReadLimits, type Store } from '../store.js'
-import { createSqlQueries } from '../sql/sql-queries.js'
+import { type ExecutionDetail, type ReadLimits, type Store } from '../store.js'
+import { createSqlQueries, dataFrom } from '../sql/sql-queries.js'
+import { wakeAtExpression } from '../sql/columns.js'
 import { GroupCommit } from '../sql/group-commit.js'
 import { executionFromRow, taskRunFromRow, type Row } from '../sql/rows.js'
 import type { Database, ExecutionsTable, TaskRunsTable } from '../sql/schema.js'
@@ -52,7 +53,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     commit: steps.commit,
     maxBatch: options.maxBatch ?? 512,
     maxInFlight: 1,
-    retryOneByOne: () => true,
+    retryOneByOne: isStatementError,
     onResult: (ok) => {
       writesFailing = !ok
     },
@@ -73,9 +74,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     `insert into signals (execution_id, seq, name, payload, created_at, consumed_by)
      select ?, coalesce(max(seq), 0) + 1, ?, ?, ?, null from signals where execution_id = ?`,
   )
-  const pokeExecution = database.prepare(
-    `update executions set poke = poke + 1, wake_at = case when lease_owner is null and (wake_at is null or wake_at > ?) then ? else wake_at end where id = ?`,
-  )
+  const pokeExecution = database.prepare(`update executions set poke = poke + 1, wake_at = ${wakeAtExpression('?')} where id = ?`)
   const addSignal = database.transaction((id: string, name: string, payload: string, at: number): 'added' | 'not_found' | 'finished' => {
     const row = selectStatus.get(id) as { status: string } | undefined
     if (row === undefined) return 'not_found'
@@ -94,14 +93,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
       return { execution, runs, totalRuns: runs.length }
     }
     const sizes = selectSizes.all(id, limits.maxRuns) as { seq: number; bytes: number }[]
-    let budget = limits.maxDataBytes
-    let from = NEVER
-    for (const s of sizes) {
-      if (s.bytes > budget) break
-      budget -= s.bytes
-      from = s.seq
-    }
-    const first = sizes.at(-1)?.seq ?? 1
+    const first = sizes.at(-1)?.seq
+    // No run, or none asked for.
+    if (first === undefined) return { execution, runs: [], totalRuns: execution.seq }
+    const from = dataFrom(sizes, limits.maxDataBytes)
     const runs = (selectBounded.all(from, from, id, first) as Parameters<typeof taskRunFromRow>[0][]).map(taskRunFromRow)
     return { execution, runs, totalRuns: execution.seq }
   }
@@ -160,4 +155,15 @@ async function migrate(db: Kysely<Database>): Promise<void> {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
     throw new FlowManagerError('STORE_UNAVAILABLE', `database migration ${failed} failed: ${(error as Error).message}`, { cause: error })
   }
+}
+
+/**
+ * SQLite's codes for a database that cannot write at all (a full or failing disk, a locked or
+ * read-only file); anything else (a constraint, a value it cannot store) is about one statement.
+ */
+const CANNOT_WRITE = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CORRUPT|CANTOPEN|NOMEM|NOTADB|PROTOCOL|PERM|NOLFS|AUTH)/
+
+function isStatementError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return !(typeof code === 'string' && CANNOT_WRITE.test(code))
 }
