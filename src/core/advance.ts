@@ -1,4 +1,4 @@
-import type { ExpressionScope } from './expression.js'
+import { ExpressionBudget, type ExpressionScope } from './expression.js'
 import { END } from './flow-schema.js'
 import type { DataRoute, FlowPlan, PlanTask, RetryPolicy } from './plan.js'
 import type { TaskResult } from './task-result.js'
@@ -185,14 +185,16 @@ export function retryDelay(retry: RetryPolicy, attempt: number, random?: number)
 
 /** The target a `when` or `cases` condition picks, or the error that fails the execution. */
 export function pickRoute(route: DataRoute, scope: ExpressionScope): string | ExecutionError {
+  // One decision, one expression budget, however many cases it tries.
+  const budget = new ExpressionBudget()
   if (route.kind === 'when') {
-    const value = route.expression.evaluate(scope)
+    const value = route.expression.evaluate(scope, budget)
     if (!value.ok) return conditionError(route.condition, route.expression.source, value.message)
     if (typeof value.value !== 'boolean') return conditionError(route.condition, route.expression.source, `it gave ${describe(value.value)}, not true or false`)
     return value.value ? route.ifTrue : route.ifFalse
   }
   for (const c of route.cases) {
-    const value = c.expression.evaluate(scope)
+    const value = c.expression.evaluate(scope, budget)
     if (!value.ok) return conditionError(route.condition, c.expression.source, value.message)
     if (value.value === true) return c.target
     if (value.value !== false) return conditionError(route.condition, c.expression.source, `it gave ${describe(value.value)}, not true or false`)
