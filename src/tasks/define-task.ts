@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { FlowManagerError } from '../core/errors.js'
 import type { TaskTypeLookup } from '../core/parse-flow.js'
+import { closest } from '../core/suggest.js'
 import type { TaskFailure } from '../core/task-result.js'
 
 type LogFn = { (obj: object, msg?: string): void; (msg: string): void }
@@ -105,7 +106,32 @@ export function createTaskRegistry(types: readonly TaskType[]): TaskRegistry {
     has: (type) => byName.has(type),
     names: () => names,
     list: () => [...byName.values()],
+    inputIssues: (type, input) => {
+      const schema = byName.get(type)?.input
+      if (schema === undefined) return []
+      const parsed = schema.safeParse(input)
+      if (parsed.success) return []
+      return parsed.error.issues.slice(0, 10).map((issue) => {
+        const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol')
+        const field = path[path.length - 1]
+        if (issue.code !== 'invalid_type' || typeof field !== 'string' || valueAt(input, path) !== undefined) return { path, message: issue.message }
+        const parent = valueAt(input, path.slice(0, -1))
+        const keys = typeof parent === 'object' && parent !== null ? Object.keys(parent) : []
+        const lower = field.toLowerCase()
+        const hint = closest(field, keys) ?? keys.find((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()))
+        return { path, message: `required field "${field}" is missing${hint === undefined ? '' : ` (the input has "${hint}": did you mean "${field}"?)`}` }
+      })
+    },
   }
+}
+
+function valueAt(value: unknown, path: readonly (string | number)[]): unknown {
+  let current = value
+  for (const segment of path) {
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, segment)) return undefined
+    current = (current as Record<string | number, unknown>)[segment]
+  }
+  return current
 }
 
 /** The input schema of a task type as JSON Schema (draft 2020-12), or null when it takes any input. */

@@ -79,7 +79,8 @@ describe('the engine when a task misbehaves', () => {
   })
 
   it('fails the task run with INPUT_INVALID and a message naming the field when the input fails its schema', async () => {
-    const detail = await t.engine.run(single('typed', { count: 'three' }))
+    // A constant input is checked when the flow is validated; one that comes at run time, here.
+    const detail = await t.engine.run(single('typed'), { input: { count: 'three' } })
     const error = detail.runs[0]?.error
     expect(error).toMatchObject({ code: 'INPUT_INVALID', retryable: false })
     expect(error?.message).toContain('input of task "only" (type "typed") is invalid: /count:')

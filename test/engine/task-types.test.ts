@@ -49,8 +49,10 @@ describe('built-in task types', () => {
     expect(cancelled.runs[0]?.status).toBe('failure')
   })
 
-  it.each([{ ms: -1 }, { ms: MAX_DELAY_MS + 1 }, { ms: 1.5 }, {}])('delay refuses input %j with INPUT_INVALID', async (input) => {
-    expect((await t.engine.run(single('delay', input))).runs[0]?.error?.code).toBe('INPUT_INVALID')
+  it.each([{ ms: -1 }, { ms: MAX_DELAY_MS + 1 }, { ms: 1.5 }, {}])('delay refuses input %j: at validation when it is constant, with INPUT_INVALID when it comes at run time', async (input) => {
+    expect(t.engine.validate(single('delay', input).flow)).toMatchObject({ ok: false, errors: [expect.objectContaining({ code: 'TASK_INPUT_INVALID' })] })
+    const fromExecutionInput = { flow: { id: 'delay', name: 'delay', start_task: 'only', tasks: [{ name: 'only', type: 'delay' }], conditions: [] } }
+    expect((await t.engine.run(fromExecutionInput, { input })).runs[0]?.error?.code).toBe('INPUT_INVALID')
   })
 
   it('the sample tasks fail every time with failure_rate 1 and never with 0', async () => {
