@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { FlowManagerError } from '../../core/errors.js'
 import type { Engine, FlowSource } from '../../engine/engine.js'
 import type { ExecutionDetail } from '../../store/store.js'
+import { checkDataSize } from '../edge-checks.js'
 import { HttpProblemError } from '../problem.js'
 import { apiV1ExecuteAnswer, executionState, flowExecuteAnswer, flowRunAnswer, flowsExecuteAnswer, runFlowAnswer } from './seed-compat-shapes.js'
 
@@ -17,6 +18,8 @@ export interface SeedCompatDeps {
   readonly engine: Engine
   /** How long a run waits for its end before answering with the execution so far. */
   readonly defaultWaitMs: number
+  /** Largest execution input in bytes of JSON. */
+  readonly dataLimit: number
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -51,6 +54,7 @@ export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): vo
   const r = app.withTypeProvider<ZodTypeProvider>()
 
   const run = async (source: FlowSource, input: unknown): Promise<ExecutionDetail> => {
+    checkDataSize(input, deps.dataLimit, 'the execution input')
     const started = await engine.start(source, input === undefined ? {} : { input })
     let timer: NodeJS.Timeout | undefined
     const expired = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, deps.defaultWaitMs, undefined)))
