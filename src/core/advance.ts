@@ -185,14 +185,14 @@ export function retryDelay(retry: RetryPolicy, attempt: number, random?: number)
 
 /** The target a `when` or `cases` condition picks, or the error that fails the execution. */
 export function pickRoute(route: DataRoute, scope: ExpressionScope): string | ExecutionError {
-  // One decision, one expression budget, however many cases it tries.
-  const budget = new ExpressionBudget()
   if (route.kind === 'when') {
-    const value = route.expression.evaluate(scope, budget)
+    const value = route.expression.evaluate(scope)
     if (!value.ok) return conditionError(route.condition, route.expression.source, value.message)
     if (typeof value.value !== 'boolean') return conditionError(route.condition, route.expression.source, `it gave ${describe(value.value)}, not true or false`)
     return value.value ? route.ifTrue : route.ifFalse
   }
+  // One decision, one expression budget, however many cases it tries.
+  const budget = new ExpressionBudget()
   for (const c of route.cases) {
     const value = c.expression.evaluate(scope, budget)
     if (!value.ok) return conditionError(route.condition, c.expression.source, value.message)

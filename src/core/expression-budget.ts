@@ -22,6 +22,15 @@ export class ExpressionBudget {
   exceeded: string | undefined = undefined
   /** An error that data with a `constructor` key can cause was caught and absorbed (see expression.ts). */
   sawDataTypeError = false
+
+  /** Makes this a fresh budget again. */
+  reset(): this {
+    this.work = 0
+    this.memory = 0
+    this.exceeded = undefined
+    this.sawDataTypeError = false
+    return this
+  }
 }
 
 /**

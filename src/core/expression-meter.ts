@@ -28,6 +28,8 @@ type Evaluate = (ev: unknown, ast: unknown, ctx: unknown) => unknown
 interface Node {
   readonly op: string
   readonly args: unknown
+  /** Set by type checking. */
+  readonly checkedType?: { readonly name: string }
   readonly meta: { readonly alternate?: Node; readonly macro?: { readonly evaluate: Evaluate }; readonly evaluate: Evaluate }
   handle?: Handle
   evaluate: Evaluate
@@ -97,15 +99,36 @@ function evaluation(node: Node): Evaluate {
 
 /** Charges each error that passes through `node` on its way to a catch that goes on. */
 function chargeErrors(node: Node, errorCost: number): void {
-  const inner = evaluation(node)
-  node.evaluate = (ev, ast, ctx) => {
+  const { alternate, macro, evaluate } = node.meta
+  if (alternate !== undefined || macro !== undefined) {
+    const inner = evaluation(node)
+    node.evaluate = (ev, ast, ctx) => {
+      try {
+        return inner(ev, ast, ctx)
+      } catch (error) {
+        chargeCaught(error, errorCost)
+        throw error
+      }
+    }
+    return
+  }
+  // The common case, without a second closure: this runs on every evaluation of `a && b`.
+  node.evaluate = (ev, _ast, ctx) => {
     try {
-      return inner(ev, ast, ctx)
+      return evaluate(ev, node, ctx)
     } catch (error) {
       chargeCaught(error, errorCost)
       throw error
     }
   }
+}
+
+/** Types for which `==` can involve neither two numbers nor two lists or maps. */
+const PLAIN_TYPES: ReadonlySet<string> = new Set(['string', 'bool', 'null', 'bytes', 'google.protobuf.Timestamp', 'google.protobuf.Duration', 'type'])
+
+/** Whether either operand of `==` is known, from type checking, to be a string, a bool, null… */
+function plainComparison(node: Node): boolean {
+  return (node.args as Node[]).some((operand) => PLAIN_TYPES.has(operand.checkedType?.name ?? 'dyn'))
 }
 
 function wrap(node: Node, make: (original: Handle) => Handle): void {
@@ -137,8 +160,10 @@ function keepAllKeys(node: Node): void {
 /** Wraps every node of a type-checked expression whose cost depends on the data. */
 export function instrument(root: ASTNode, sourceLength: number): void {
   const errorCost = COST.error + COST.errorPerSourceChar * sourceLength
-  const visit = (node: Node): void => {
-    for (const child of children(node)) visit(child)
+  // `inBody`: the node is in a comprehension's body, so it runs once per element.
+  const visit = (node: Node, inBody: boolean): void => {
+    const body = node.op === 'comprehension' ? (node.args as ComprehensionArgs).step : undefined
+    for (const child of children(node)) visit(child, inBody || child === body)
     if (node.meta.alternate !== undefined) return
     switch (node.op) {
       case '+':
@@ -150,14 +175,16 @@ export function instrument(root: ASTNode, sourceLength: number): void {
         return
       case '==':
       case '!=':
-        wrap(node, (original) => equality(node.op === '==', original))
+        // `status == 'success'` compares neither numbers nor collections: no wrapper, no cost.
+        if (!plainComparison(node)) wrap(node, (original) => equality(node.op === '==', original))
         return
       case 'in':
         wrap(node, membership)
         return
       case '||':
       case '&&':
-        chargeErrors((node.args as [Node, Node])[0], errorCost)
+        // Outside a comprehension each node runs once, so the tree bounds the errors absorbed there.
+        if (inBody) chargeErrors((node.args as [Node, Node])[0], errorCost)
         return
       case 'map':
         keepAllKeys(node)
@@ -184,7 +211,7 @@ export function instrument(root: ASTNode, sourceLength: number): void {
         return
     }
   }
-  visit(root as unknown as Node)
+  visit(root as unknown as Node, false)
 }
 
 function arithmetic(op: string, original: Handle): Handle {

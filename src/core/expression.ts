@@ -70,6 +70,9 @@ export type CompileResult = { readonly ok: true; readonly expression: CompiledEx
 /** `bool` for conditions (the type must be able to be a boolean), `value` for input mapping. */
 export type ExpressionKind = 'bool' | 'value'
 
+/** The budget of an evaluation that is given none: evaluation is synchronous, so one object serves all. */
+const ownBudget = new ExpressionBudget()
+
 const CACHE_LIMIT = 5000
 const cache = new Map<string, CompileResult>()
 
@@ -124,16 +127,25 @@ function compile(source: string, kind: ExpressionKind): CompileResult {
   const expression: CompiledExpression = {
     source,
     references: vetted.references,
-    evaluate(scope, budget = new ExpressionBudget()) {
+    evaluate(scope, given) {
+      const budget = given ?? ownBudget.reset()
       const previous = enter(budget)
       try {
-        const first = attempt(scope, budget)
-        if (first.ok || budget.exceeded !== undefined || !budget.sawDataTypeError) return first
+        let first: Evaluation
+        try {
+          const value: unknown = run({ input: scope.input, results: scope.results })
+          if (budget.exceeded === undefined) return { ok: true, value }
+          return { ok: false, message: budget.exceeded }
+        } catch (error) {
+          if (isDataTypeError(error)) budget.sawDataTypeError = true
+          first = { ok: false, message: budget.exceeded ?? summary(error) }
+        }
+        if (budget.exceeded !== undefined || !budget.sawDataTypeError) return first
         // Data with a `constructor` key trips cel-js; such data is rare, so it is converted only
         // after an evaluation failed on a value it could not type, and the expression runs again
-        // on the converted data.
-        // Evaluation has no effects, and CEL absorbs an error only when the answer does not
-        // depend on it, so a first run that succeeded would have given the same answer.
+        // on the converted data. Evaluation has no effects, and CEL absorbs an error only when
+        // the answer does not depend on it, so a first run that succeeded would have given the
+        // same answer.
         const plain = plainScope(scope, vetted.references, vetted.readsAnyResult)
         if (budget.exceeded !== undefined) return { ok: false, message: budget.exceeded }
         return plain === undefined ? first : attempt(plain, budget)
