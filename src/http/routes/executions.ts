@@ -215,7 +215,7 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
         description: 'An optional input replaces the execution input from the resumed task on. Waits like POST /api/v1/executions.',
         params: IdParams,
         body: z.strictObject({ input: z.unknown().optional(), ...WaitFields }).nullish(),
-        response: ExecutionResponses,
+        response: { ...ExecutionResponses, 413: ProblemSchema },
       },
     },
     async (request, reply) => {
