@@ -8,7 +8,7 @@ import { openStore } from '../../src/store/open-store.js'
 import type { Store } from '../../src/store/store.js'
 import { builtinTasks } from '../../src/tasks/builtin-tasks.js'
 import { createTaskRegistry } from '../../src/tasks/define-task.js'
-import { SEED } from './helpers.js'
+import { delayFlow, SEED } from './helpers.js'
 
 /** Clients on a real socket: one that sends its body too slowly, one that hangs up half-way. */
 
@@ -76,6 +76,18 @@ describe('a body that trickles in', () => {
     expect(text).toMatch(/content-type: application\/problem\+json/i)
     const problem = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { status: number; code: string; detail: string }
     expect(problem).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT', detail: expect.stringContaining('300 ms') })
+  })
+})
+
+describe('a request that arrived in time', () => {
+  it('may take longer than the request timeout to be answered (waiting for its execution)', async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/api/v1/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ flow: delayFlow(700) }),
+    })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({ status: 'completed' })
   })
 })
 
