@@ -20,15 +20,12 @@ export class ExpressionBudget {
   memory = 0
   /** Which bound was passed, once one was: the evaluation's answer is then this error, whatever it computed. */
   exceeded: string | undefined = undefined
-  /** An error that data with a `constructor` key can cause was caught and absorbed (see expression.ts). */
-  sawDataTypeError = false
 
   /** Makes this a fresh budget again. */
   reset(): this {
     this.work = 0
     this.memory = 0
     this.exceeded = undefined
-    this.sawDataTypeError = false
     return this
   }
 }
@@ -70,21 +67,9 @@ export function charge(work: number, memory: number): void {
   }
 }
 
-/**
- * An error cel-js raises when it meets a value it cannot type: what an object with its own
- * `constructor` key looks like to it (see plainData in expression-data.ts).
- */
-export function isDataTypeError(error: unknown): boolean {
-  if (error instanceof TypeError) return true
-  const code = (error as { code?: unknown } | null)?.code
-  return code === 'unsupported_type' || code === 'variable_type_mismatch' || code === 'field_type_mismatch' || code === 'list_item_type_mismatch'
-}
-
 /** Charges an error that cel-js caught and went on from. */
 export function chargeCaught(error: unknown, cost: number): void {
-  if (error === BUDGET_EXCEEDED) return
-  if (isDataTypeError(error)) active.sawDataTypeError = true
-  charge(cost, 0)
+  if (error !== BUDGET_EXCEEDED) charge(cost, 0)
 }
 
 /** Whether the active budget has been passed: loops that cel-js runs stop on it. */

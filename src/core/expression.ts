@@ -1,5 +1,5 @@
 import { Environment } from '@marcbachmann/cel-js'
-import { enter, ExpressionBudget, isDataTypeError, leave } from './expression-budget.js'
+import { enter, ExpressionBudget, leave } from './expression-budget.js'
 import { plainData } from './expression-data.js'
 import { instrument } from './expression-meter.js'
 import { registerJsonNumbers } from './expression-numbers.js'
@@ -120,7 +120,6 @@ function compile(source: string, kind: ExpressionKind): CompileResult {
       const value: unknown = run({ input: scope.input, results: scope.results })
       return budget.exceeded === undefined ? { ok: true, value } : { ok: false, message: budget.exceeded }
     } catch (error) {
-      if (isDataTypeError(error)) budget.sawDataTypeError = true
       return { ok: false, message: budget.exceeded ?? summary(error) }
     }
   }
@@ -137,15 +136,14 @@ function compile(source: string, kind: ExpressionKind): CompileResult {
           if (budget.exceeded === undefined) return { ok: true, value }
           return { ok: false, message: budget.exceeded }
         } catch (error) {
-          if (isDataTypeError(error)) budget.sawDataTypeError = true
           first = { ok: false, message: budget.exceeded ?? summary(error) }
         }
-        if (budget.exceeded !== undefined || !budget.sawDataTypeError) return first
-        // Data with a `constructor` key trips cel-js; such data is rare, so it is converted only
-        // after an evaluation failed on a value it could not type, and the expression runs again
-        // on the converted data. Evaluation has no effects, and CEL absorbs an error only when
-        // the answer does not depend on it, so a first run that succeeded would have given the
-        // same answer.
+        if (budget.exceeded !== undefined) return first
+        // Data with a `constructor` key trips cel-js ("unsupported type"); such data is rare, so
+        // it is converted only after an evaluation failed, and the expression runs again on the
+        // converted data (when there was any to convert). Evaluation has no effects, and CEL
+        // absorbs an error only when the answer does not depend on it, so a first run that
+        // succeeded would have given the same answer.
         const plain = plainScope(scope, vetted.references, vetted.readsAnyResult)
         if (budget.exceeded !== undefined) return { ok: false, message: budget.exceeded }
         return plain === undefined ? first : attempt(plain, budget)

@@ -227,6 +227,10 @@ describe('data with any key', () => {
     expect(Object.getPrototypeOf(value.built)).toBe(Object.prototype)
   })
 
+  it('reads them even where || absorbed the error they first caused', () => {
+    expect(evaluate('input.c.a == 1 || input.missing', input)).toEqual({ ok: true, value: true })
+  })
+
   it('reads them in results too', () => {
     const compiled = compileExpression('results.a.data.constructor == "y"', 'bool')
     if (!compiled.ok) throw new Error(compiled.message)
