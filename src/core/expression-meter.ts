@@ -230,9 +230,11 @@ function equality(equal: boolean, original: Handle): Handle {
   return (l: unknown, r: unknown, ast: unknown, ev: unknown) => {
     if (isNumber(l) && isNumber(r)) return numbersEqual(l, r) === equal
     if (isObjectValue(l) && isObjectValue(r) && l !== r) {
-      // The comparison stops at the smaller side: charge that, found without walking further.
-      const left = walkWork(l, remainingWork())
-      charge(walkWork(r, left), 0)
+      // The comparison stops at the smaller side: charge that, found without walking further
+      // (and without walking the right side at all when the left one is already too much).
+      const remaining = remainingWork()
+      const left = walkWork(l, remaining)
+      charge(left >= remaining ? left : walkWork(r, left), 0)
     }
     return original(l, r, ast, ev)
   }
