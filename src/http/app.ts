@@ -68,6 +68,16 @@ function packageVersion(): string {
   return '0.0.0'
 }
 
+/**
+ * Node's own timeouts for a whole-request limit. Node checks running requests against it every
+ * 30 s by default, which would let a 30 s limit run to a minute; headers may not take longer than
+ * the whole request.
+ */
+function nodeTimeouts(requestTimeout: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  if (requestTimeout === 0) return { requestTimeout, headersTimeout: 60_000, connectionsCheckingInterval: 30_000 }
+  return { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(1000, Math.max(50, requestTimeout / 4)) }
+}
+
 /** Builds the HTTP service on an engine. It never listens: call `listen`, or use `inject` in tests. */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { engine } = options
@@ -78,9 +88,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ...(typeof logger === 'string' ? { logger: { level: logger } } : { loggerInstance: logger }),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     requestTimeout,
-    // Node checks running requests against the timeout every 30 s by default, which would let a
-    // 30 s limit run to a minute.
-    http: { requestTimeout, headersTimeout: requestTimeout === 0 ? 60_000 : Math.min(60_000, requestTimeout), connectionsCheckingInterval: requestTimeout === 0 ? 30_000 : Math.min(1000, Math.max(50, requestTimeout / 4)) },
+    http: nodeTimeouts(requestTimeout),
     clientErrorHandler: clientErrorHandler(requestTimeout),
     rewriteUrl: (request) => rewriteInvalidUrl(request.url ?? '/'),
     // Flow ids may be 200 characters long; find-my-way's default (100) would 404 them.

@@ -95,10 +95,11 @@ export function checkDataSize(value: unknown, limit: number, what: string): void
  */
 export function clientErrorHandler(requestTimeoutMs: number): (this: FastifyInstance, error: Error & { code?: string }, socket: Socket) => void {
   return function handle(this: FastifyInstance, error, socket) {
-    const log = (): FastifyBaseLogger => this.log
+    const log: FastifyBaseLogger = this.log
     // HPE_INVALID_EOF_STATE: the connection ended in the middle of a request.
     if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || socket.destroyed) {
-      log().debug({ code: error.code }, 'the client closed the connection')
+      log.debug({ code: error.code }, 'the client closed the connection')
+      socket.destroy()
       return
     }
     const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
@@ -109,8 +110,8 @@ export function clientErrorHandler(requestTimeoutMs: number): (this: FastifyInst
         : problem('REQUEST_INVALID', status === 431 ? 'the request headers are too large' : 'the request is not valid HTTP')),
       status,
     })
-    if (timeout) log().info({ status }, 'a request did not arrive in time')
-    else log().debug({ code: error.code, status }, 'refused a request that is not valid HTTP')
+    if (timeout) log.info({ status }, 'a request did not arrive in time')
+    else log.debug({ code: error.code, status }, 'refused a request that is not valid HTTP')
     if (socket.writable) {
       socket.write(
         `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
