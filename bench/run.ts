@@ -3,6 +3,7 @@ import type { BenchOptions, BenchRow } from './bench-kit.js'
 import { cliBench } from './cli-bench.js'
 import { conditionBench } from './condition-bench.js'
 import { engineBench } from './engine-bench.js'
+import { expressionBudgetBench } from './expression-budget-bench.js'
 import { httpBench } from './http-bench.js'
 import { memoryBench } from './memory-bench.js'
 import { postgresBench } from './postgres-bench.js'
@@ -18,6 +19,7 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefi
 const suites: Record<string, (o: BenchOptions) => Promise<BenchRow[]>> = {
   engine: engineBench,
   condition: conditionBench,
+  expression: expressionBudgetBench,
   sqlite: sqliteBench,
   validation: validationBench,
   memory: memoryBench,

@@ -60,3 +60,26 @@ export function engineSettings(env: CliIo['env']): EngineSettings {
     graceMs: whole(env, 'FLOW_MANAGER_SHUTDOWN_GRACE_MS', 0, 3_600_000) ?? 10_000,
   }
 }
+
+/** The limits of the README's "Limits" table that the environment sets; unset ones keep their defaults. */
+export interface LimitSettings {
+  readonly bodyLimit?: number
+  readonly dataLimit?: number
+  readonly requestTimeoutMs?: number
+}
+
+/**
+ * FLOW_MANAGER_BODY_LIMIT (bytes of a request body, default 4 MiB),
+ * FLOW_MANAGER_DATA_LIMIT (bytes of JSON of an execution input, default 1 MiB),
+ * FLOW_MANAGER_REQUEST_TIMEOUT_MS (for a whole request to arrive, default 30000; 0 for none).
+ */
+export function limitSettings(env: CliIo['env']): LimitSettings {
+  const bodyLimit = whole(env, 'FLOW_MANAGER_BODY_LIMIT', 1024, 2 ** 30)
+  const dataLimit = whole(env, 'FLOW_MANAGER_DATA_LIMIT', 1024, 2 ** 30)
+  const requestTimeoutMs = whole(env, 'FLOW_MANAGER_REQUEST_TIMEOUT_MS', 0, 3_600_000)
+  return {
+    ...(bodyLimit === undefined ? {} : { bodyLimit }),
+    ...(dataLimit === undefined ? {} : { dataLimit }),
+    ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+  }
+}

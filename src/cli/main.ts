@@ -161,7 +161,8 @@ Examples:
 Environment: PORT, HOST, DATABASE_URL, LOG_LEVEL (default info), FLOW_MANAGER_TASKS (comma-separated),
 FLOW_MANAGER_API_KEYS (comma-separated; when set, requests need "Authorization: Bearer KEY" or "X-API-Key: KEY"),
 FLOW_MANAGER_HTTP_ALLOW (destinations the http task may reach beyond public addresses),
-FLOW_MANAGER_MAX_CONCURRENT, FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_SHUTDOWN_GRACE_MS (see the README).
+FLOW_MANAGER_MAX_CONCURRENT, FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_SHUTDOWN_GRACE_MS,
+FLOW_MANAGER_BODY_LIMIT, FLOW_MANAGER_DATA_LIMIT, FLOW_MANAGER_REQUEST_TIMEOUT_MS (see "Limits" in the README).
 
 Examples:
   $ flow-manager serve

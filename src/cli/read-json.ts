@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { FlowManagerError } from '../core/errors.js'
+import { pointer } from '../core/json-pointer.js'
+import { findInvalidText } from '../core/text-check.js'
 
 /** Why a file could not be read, in the words a user expects rather than an errno. */
 const FS_REASONS: Readonly<Record<string, string>> = {
@@ -35,8 +37,9 @@ export async function readJsonFile(path: string, cwd: string): Promise<unknown> 
 export function parseJson(text: string, label: string): unknown {
   const body = text.replace(/^\uFEFF/, '')
   if (body.trim() === '') throw new FlowManagerError('JSON_INVALID', `${label} is empty; expected JSON`)
+  let value: unknown
   try {
-    return JSON.parse(body) as unknown
+    value = JSON.parse(body) as unknown
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     const position = /at position (\d+)/.exec(message)
@@ -44,6 +47,12 @@ export function parseJson(text: string, label: string): unknown {
     const where = position === null ? '' : ` (${lineAndColumn(body, Number(position[1]))})`
     throw new FlowManagerError('JSON_INVALID', `${label} is not valid JSON: ${detail}${where}`, { cause: error })
   }
+  // The same text rule as the HTTP API: what one store would refuse, no store gets.
+  const bad = findInvalidText(value)
+  if (bad !== undefined) {
+    throw new FlowManagerError('TEXT_INVALID', `${label}: the ${bad.in === 'key' ? 'key' : 'text'} at ${JSON.stringify(pointer(bad.path))} ${bad.why}; text must be valid Unicode without NUL`)
+  }
+  return value
 }
 
 function lineAndColumn(text: string, offset: number): string {

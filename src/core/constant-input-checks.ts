@@ -20,7 +20,7 @@ export function constantInputIssues(input: unknown, issues: readonly InputIssue[
   return issues
     .filter((issue) => !dependsOnMapping(input, issue))
     .slice(0, MAX_ISSUES_PER_TASK)
-    .map((issue) => ({ code: 'INPUT_INVALID', path: at(...issue.path), message: `input of ${label} is refused by its type: ${issue.message}` }))
+    .map((issue) => ({ code: 'TASK_INPUT_INVALID', path: at(...issue.path), message: `input of ${label} is refused by its type: ${issue.message}` }))
 }
 
 function dependsOnMapping(input: unknown, issue: InputIssue): boolean {

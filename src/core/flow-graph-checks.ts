@@ -2,6 +2,7 @@ import type { FoundExpression } from './condition-checks.js'
 import type { Issue } from './errors.js'
 import { END, type Flow, type FlowCondition } from './flow-schema.js'
 import { pointer } from './json-pointer.js'
+import { reachablePairs } from './reachability.js'
 import { knownList } from './suggest.js'
 
 /** Every task a condition can route to, `end` included: both targets, or each case's and the default. */
@@ -79,65 +80,62 @@ export function analyseGraph(flow: Flow, base: readonly (string | number)[], exp
       message: `no path out of the flow from task${names.length > 1 ? 's' : ''} ${knownList(names)}: every route loops back, so an execution that gets there fails when it reaches max_steps`,
     })
   }
-  warnings.push(...unavailableResults(flow, base, expressions, index, afterBranches(previous, next, groups)))
+  warnings.push(...unavailableResults(flow, base, expressions, index, afterBranches(next, groups)))
   return warnings
 }
 
 /**
  * RESULT_MAYBE_UNAVAILABLE: `results.X` read where X cannot have run on any path to that point.
  * X may have run before task T runs (input mapping) when some path of one or more edges leads
- * from X to T; when T's condition decides, also when X is T itself. So each task whose
- * expressions read results costs one backward walk from it: O(P·(V+E)) for P such tasks, and
- * nothing for a flow that reads no results. A reference guarded by `has(results.X)` is fine.
+ * from X to T; when T's condition decides, also when X is T itself. All these questions are
+ * answered together (reachability.ts), in time linear in the flow for the flows people write.
+ * A reference guarded by `has(results.X)` is fine.
  */
 function unavailableResults(
   flow: Flow,
   base: readonly (string | number)[],
   expressions: readonly FoundExpression[],
   index: ReadonlyMap<string, number>,
-  previous: readonly number[][],
+  next: readonly number[][],
 ): Issue[] {
-  const warnings: Issue[] = []
-  const before = new Map<number, boolean[]>()
+  const asked: { expression: FoundExpression; task: string; pair: readonly [number, number] }[] = []
   for (const e of expressions) {
     const t = e.task === undefined ? undefined : index.get(e.task)
     if (t === undefined) continue
     for (const ref of e.references) {
       const x = index.get(ref.task)
       if (x === undefined || ref.guarded || (e.at === 'condition' && x === t)) continue
-      let ancestors = before.get(t)
-      if (ancestors === undefined) {
-        ancestors = walk(previous[t] ?? [], previous, flow.tasks.length)
-        before.set(t, ancestors)
-      }
-      if (ancestors[x] === true) continue
-      const when = e.at === 'condition' ? `when the condition after task "${e.task}" decides` : `before task "${e.task}" runs`
-      warnings.push({
-        code: 'RESULT_MAYBE_UNAVAILABLE',
-        path: pointer([...base, ...e.rel]),
-        message: `results.${ref.task} is read ${when}, but no path runs task "${ref.task}" before that point, so evaluation fails with "no such key"; fix the flow, or test has(results.${ref.task}) first`,
-      })
+      asked.push({ expression: e, task: ref.task, pair: [x, t] })
     }
   }
+  if (asked.length === 0) return []
+  const reachable = reachablePairs(flow.tasks.length, next, asked.map((a) => a.pair))
+  const warnings: Issue[] = []
+  asked.forEach(({ expression: e, task }, i) => {
+    if (reachable[i] === true) return
+    const when = e.at === 'condition' ? `when the condition after task "${e.task ?? ''}" decides` : `before task "${e.task ?? ''}" runs`
+    warnings.push({
+      code: 'RESULT_MAYBE_UNAVAILABLE',
+      path: pointer([...base, ...e.rel]),
+      message: `results.${task} is read ${when}, but no path runs task "${task}" before that point, so evaluation fails with "no such key"; fix the flow, or test has(results.${task}) first`,
+    })
+  })
   return warnings
 }
 
 /**
  * The tasks a group routes to after its join run after every task of its branches: for the
- * question "can X have run before T", each of them gets the branch tasks as predecessors.
+ * question "can X have run before T", each branch task gets an edge to each of them.
  */
-function afterBranches(previous: readonly number[][], next: readonly number[][], groups: readonly { group: number; members: number[] }[]): number[][] {
-  if (groups.length === 0) return previous as number[][]
-  const out = previous.map((p) => [...p])
+function afterBranches(next: readonly number[][], groups: readonly { group: number; members: number[] }[]): number[][] {
+  if (groups.length === 0) return next as number[][]
+  const out = next.map((n) => [...n])
   for (const { group, members } of groups) {
     const inBranches = walk(members, next, next.length)
-    const branchTasks: number[] = []
+    const successors = (next[group] ?? []).filter((s) => !members.includes(s))
     inBranches.forEach((yes, i) => {
-      if (yes) branchTasks.push(i)
+      if (yes) out[i]?.push(...successors)
     })
-    for (const successor of next[group] ?? []) {
-      if (!members.includes(successor)) out[successor]?.push(...branchTasks)
-    }
   }
   return out
 }

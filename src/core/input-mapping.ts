@@ -1,4 +1,5 @@
-import { compileExpression, toJsonValue, toText, type CompiledExpression, type ExpressionScope } from './expression.js'
+import { compileExpression, ExpressionBudget, toJsonValue, toText, type CompiledExpression, type ExpressionScope } from './expression.js'
+import { charge, enter, leave } from './expression-budget.js'
 
 /**
  * Input mapping: in a task's `input`, a string that is exactly `"${expr}"` becomes the value of
@@ -72,7 +73,8 @@ function closingBrace(text: string, from: number): number {
   return -1
 }
 
-const hasTemplate = (value: unknown, depth = 0): boolean => {
+/** Whether a task input holds any `${` (and so is mapped when the task runs). */
+export const hasTemplate = (value: unknown, depth = 0): boolean => {
   if (depth > 64) return false
   if (typeof value === 'string') return value.includes('${')
   if (Array.isArray(value)) return value.some((v) => hasTemplate(v, depth + 1))
@@ -129,13 +131,31 @@ function build(value: unknown, path: (string | number)[], found: InputExpression
 
 export type Rendered = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string }
 
-/** Evaluates a compiled input against the execution's input and results. Pure; never throws. */
+/**
+ * Evaluates a compiled input against the execution's input and results. Pure; never throws.
+ * All its expressions, and the values they give, share one expression budget: an input with
+ * thousands of `${…}` is one evaluation, not thousands.
+ */
 export function renderInput(mapping: InputMapping, scope: ExpressionScope): Rendered {
+  const budget = new ExpressionBudget()
+  const previous = enter(budget)
+  try {
+    const rendered = render(mapping, scope, budget)
+    return budget.exceeded === undefined ? rendered : { ok: false, message: budget.exceeded }
+  } catch (error) {
+    if (budget.exceeded !== undefined) return { ok: false, message: budget.exceeded }
+    throw error
+  } finally {
+    leave(previous)
+  }
+}
+
+function render(mapping: InputMapping, scope: ExpressionScope, budget: ExpressionBudget): Rendered {
   switch (mapping.kind) {
     case 'literal':
       return { ok: true, value: mapping.value }
     case 'value': {
-      const evaluated = mapping.expression.evaluate(scope)
+      const evaluated = mapping.expression.evaluate(scope, budget)
       if (!evaluated.ok) return { ok: false, message: `\${${mapping.expression.source}}: ${evaluated.message}` }
       const json = toJsonValue(evaluated.value)
       return json.ok ? json : { ok: false, message: `\${${mapping.expression.source}}: ${json.message}` }
@@ -147,10 +167,11 @@ export function renderInput(mapping: InputMapping, scope: ExpressionScope): Rend
           text += part
           continue
         }
-        const evaluated = part.evaluate(scope)
+        const evaluated = part.evaluate(scope, budget)
         if (!evaluated.ok) return { ok: false, message: `\${${part.source}}: ${evaluated.message}` }
         const piece = toText(evaluated.value)
         if (!piece.ok) return { ok: false, message: `\${${part.source}}: ${piece.message}` }
+        charge(0, piece.text.length)
         text += piece.text
       }
       return { ok: true, value: text }
@@ -158,7 +179,7 @@ export function renderInput(mapping: InputMapping, scope: ExpressionScope): Rend
     case 'array': {
       const out: unknown[] = []
       for (const item of mapping.items) {
-        const rendered = renderInput(item, scope)
+        const rendered = render(item, scope, budget)
         if (!rendered.ok) return rendered
         out.push(rendered.value)
       }
@@ -167,7 +188,7 @@ export function renderInput(mapping: InputMapping, scope: ExpressionScope): Rend
     case 'object': {
       const out: Record<string, unknown> = {}
       for (const [key, item] of mapping.entries) {
-        const rendered = renderInput(item, scope)
+        const rendered = render(item, scope, budget)
         if (!rendered.ok) return rendered
         // defineProperty keeps a "__proto__" key as data, as the flow document had it.
         Object.defineProperty(out, key, { value: rendered.value, enumerable: true, writable: true, configurable: true })

@@ -2,13 +2,14 @@ import type { z } from 'zod'
 import type { Issue } from './errors.js'
 import { caseTargets, checkConditionForm, checkExpressions, type FoundExpression } from './condition-checks.js'
 import { constantInputIssues, type InputIssue } from './constant-input-checks.js'
-import { CaseSchema, ConditionSchema, END, FlowSchema, RESERVED_FLOW_IDS, RetrySchema, TaskSchema, type Flow } from './flow-schema.js'
+import { CaseSchema, ConditionSchema, END, FlowSchema, OUTCOMES, RESERVED_FLOW_IDS, RetrySchema, TaskSchema, type Flow } from './flow-schema.js'
 import { pointer } from './json-pointer.js'
 import { analyseGraph } from './flow-graph-checks.js'
 import { checkBranches } from './branch-checks.js'
 import { closest, knownList } from './suggest.js'
+import { findInvalidText } from './text-check.js'
 
-/** What validation needs to know about the task registry: which task types exist. */
+/** What validation needs to know about the task registry: which task types exist, and what input each takes. */
 export interface TaskTypeLookup {
   has(type: string): boolean
   names(): readonly string[]
@@ -68,6 +69,14 @@ export function parseFlow(json: unknown, options: ParseFlowOptions = {}): ParseF
       errors.push({ code: 'INVALID_TYPE', path: '/flow', message: `"flow" must be a JSON object, got ${describeType(doc)}` })
       return { ok: false, errors, warnings: [] }
     }
+  }
+  const badText = findInvalidText(doc)
+  if (badText !== undefined) {
+    errors.push({
+      code: 'TEXT_INVALID',
+      path: pointer([...base, ...badText.path]),
+      message: `this ${badText.in === 'key' ? 'key' : 'text'} ${badText.why}; text must be valid Unicode without NUL, so that every store keeps it as it is`,
+    })
   }
   const parsed = FlowSchema.safeParse(doc)
   if (!parsed.success) {
@@ -157,7 +166,9 @@ function fromZodIssue(issue: z.core.$ZodIssue, doc: unknown, base: readonly (str
       // zod reports a missing enum field as a bad value; it is a missing field.
       if (valueAt(doc, rel) === undefined) return [{ code: 'MISSING_FIELD', path, message: `required field ${field} is missing` }]
       if (rel[rel.length - 1] === 'outcome') {
-        return [{ code: 'INVALID_OUTCOME', path, message: `outcome must be "success" or "failure", got ${JSON.stringify(valueAt(doc, rel))}` }]
+        const given = valueAt(doc, rel)
+        const hint = typeof given === 'string' ? closest(given, OUTCOMES) : undefined
+        return [{ code: 'INVALID_OUTCOME', path, message: `outcome must be "success" or "failure", got ${JSON.stringify(given)}${hint === undefined ? '' : ` (did you mean "${hint}"?)`}` }]
       }
       return [{ code: 'INVALID_VALUE', path, message: `${field}: ${issue.message}` }]
     default:
@@ -207,6 +218,8 @@ function checkReferences(doc: Raw, base: readonly (string | number)[], options: 
     }
     const types = options.taskTypes
     const type = task.type === undefined ? name : str(task.type)
+    // A task named "end" without a type has one problem, its name, not also an unknown type.
+    if (name === END && task.type === undefined) return
     // A parallel group runs no code of its own, so it needs no task type.
     if (types !== undefined && type !== undefined && task.parallel === undefined && !types.has(type)) {
       const field = task.type === undefined ? 'name' : 'type'

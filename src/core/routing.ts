@@ -1,4 +1,4 @@
-import type { ExpressionScope } from './expression.js'
+import { ExpressionBudget, type ExpressionScope } from './expression.js'
 import type { ExecutionError } from './execution-state.js'
 import type { DataRoute, RetryPolicy } from './plan.js'
 import type { TaskFailure } from './task-result.js'
@@ -41,8 +41,10 @@ export function pickRoute(route: DataRoute, scope: ExpressionScope): string | Ex
     if (typeof value.value !== 'boolean') return conditionError(route.condition, route.expression.source, `it gave ${describe(value.value)}, not true or false`)
     return value.value ? route.ifTrue : route.ifFalse
   }
+  // One decision, one expression budget, however many cases it tries.
+  const budget = new ExpressionBudget()
   for (const c of route.cases) {
-    const value = c.expression.evaluate(scope)
+    const value = c.expression.evaluate(scope, budget)
     if (!value.ok) return conditionError(route.condition, c.expression.source, value.message)
     if (value.value === true) return c.target
     if (value.value !== false) return conditionError(route.condition, c.expression.source, `it gave ${describe(value.value)}, not true or false`)

@@ -129,8 +129,8 @@ export function createEngine(options: EngineOptions): Engine {
   const listeners = new Set<EngineListener>()
   let closing = false
 
-  let actors: Actors | undefined
-  const waiters = new Waiters(store, clock, timers, (id) => actors?.has(id) === true)
+  // The waiters and the worker ask the actors (made below) only once work comes.
+  const waiters = new Waiters(store, clock, timers, (id) => live.has(id))
   const worker = createWorker({
     store,
     clock,
@@ -140,12 +140,12 @@ export function createEngine(options: EngineOptions): Engine {
     leaseMs,
     pollMs: options.pollMs ?? 1000,
     staleMs: options.staleNodeMs ?? 5000,
-    freeSlots: () => maxConcurrent - (actors?.size ?? 0),
-    liveIds: () => actors?.ids() ?? [],
-    adopt: (record) => (actors as Actors).adopt(record),
-    onHeartbeat: (result) => actors?.heartbeat(result),
+    freeSlots: () => maxConcurrent - live.size,
+    liveIds: () => live.ids(),
+    adopt: (record) => live.adopt(record),
+    onHeartbeat: (result) => live.heartbeat(result),
   })
-  actors = createActors({
+  const live: Actors = createActors({
     store,
     tasks,
     clock,
@@ -162,7 +162,6 @@ export function createEngine(options: EngineOptions): Engine {
     worker,
     newId,
   })
-  const live = actors
 
   const refuseWhenClosing = (): void => {
     if (closing) throw new FlowManagerError('SHUTTING_DOWN', 'the engine is shutting down and takes no new executions')

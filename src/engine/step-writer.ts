@@ -1,6 +1,6 @@
 import { currentTask, isIdle, isTerminal, nextWake, type ExecutionState, type WaitingFor } from '../core/execution-state.js'
 import type { Command, StartRun } from '../core/commands.js'
-import { NEVER, type EventType, type EventWrite, type NewExecution, type RunEnd, type RunWrite, type StepWrite } from '../store/store.js'
+import { NEVER, type EventType, type EventWrite, type NewExecution, type RunWrite, type StepWrite } from '../store/store.js'
 
 /** A run ended by code: its data already serialized, and how long it took. */
 export interface CodeOutcome {

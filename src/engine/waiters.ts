@@ -96,10 +96,10 @@ export class Waiters {
 
   #sleep(id: string, ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      let timer: TimerHandle | undefined
+      const timer: { handle?: TimerHandle } = {}
       const wakes = this.#nudges.get(id) ?? new Set<() => void>()
       const done = (): void => {
-        timer?.cancel()
+        timer.handle?.cancel()
         wakes.delete(done)
         if (wakes.size === 0) this.#nudges.delete(id)
         signal?.removeEventListener('abort', done)
@@ -108,7 +108,7 @@ export class Waiters {
       wakes.add(done)
       this.#nudges.set(id, wakes)
       signal?.addEventListener('abort', done, { once: true })
-      timer = this.timers.at(this.clock.now() + ms, done)
+      timer.handle = this.timers.at(this.clock.now() + ms, done)
     })
   }
 }

@@ -73,14 +73,14 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (next !== null && next < until) until = Math.max(next, clock.now())
     if (kicked || stopped) return
     await new Promise<void>((resolve) => {
-      let handle: TimerHandle | undefined
+      const timer: { handle?: TimerHandle } = {}
       const done = (): void => {
-        handle?.cancel()
+        timer.handle?.cancel()
         resolve()
       }
       wakeUp = done
       // Only a worker started on purpose keeps the process alive while idle.
-      handle = timers.at(until, done, { weak: !keepAlive })
+      timer.handle = timers.at(until, done, { weak: !keepAlive })
     })
   }
 

@@ -5,6 +5,7 @@ import type { Engine } from '../engine/engine.js'
 import { packageVersion } from '../package-info.js'
 import { AccessLogController } from './access-log.js'
 import { registerAuth } from './auth.js'
+import { clientErrorHandler, registerInvalidUrlRoute, registerUrlTextCheck, rewriteInvalidUrl } from './edge-checks.js'
 import { registerErrorHandling } from './error-handler.js'
 import { DEFAULT_MAX_JSON_DEPTH, registerJsonParser } from './json-body.js'
 import { registerMetrics } from './metrics.js'
@@ -26,8 +27,12 @@ export interface BuildAppOptions {
   readonly logger?: FastifyBaseLogger | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** API keys (FLOW_MANAGER_API_KEYS); none leaves the API open. */
   readonly apiKeys?: readonly string[]
-  /** Largest request body in bytes; default 1 MiB. */
+  /** Largest request body in bytes (FLOW_MANAGER_BODY_LIMIT); default 4 MiB. Beyond it: 413. */
   readonly bodyLimit?: number
+  /** Largest execution input, or task data in a simulation, in bytes of JSON (FLOW_MANAGER_DATA_LIMIT); default 1 MiB. Beyond it: 413 DATA_TOO_LARGE. */
+  readonly dataLimit?: number
+  /** Longest a whole request may take to arrive, in ms (FLOW_MANAGER_REQUEST_TIMEOUT_MS); default 30000, 0 for no limit. Beyond it: 408. */
+  readonly requestTimeoutMs?: number
   /** Deepest nesting of a JSON body; default 64. */
   readonly maxJsonDepth?: number
   /** Serve /metrics; default true. */
@@ -48,16 +53,34 @@ export interface BuildAppOptions {
   readonly onRoute?: (route: RouteOptions) => void
 }
 
-export const DEFAULT_BODY_LIMIT = 1024 * 1024
+export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024
+export const DEFAULT_DATA_LIMIT = 1024 * 1024
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
+
+/**
+ * Node's own timeouts for a whole-request limit. Node checks running requests against it every
+ * 30 s by default, which would let a 30 s limit run to a minute; headers may not take longer than
+ * the whole request.
+ */
+function nodeTimeouts(requestTimeout: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  if (requestTimeout === 0) return { requestTimeout, headersTimeout: 60_000, connectionsCheckingInterval: 30_000 }
+  return { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.min(1000, Math.max(50, requestTimeout / 4)) }
+}
 
 /** Builds the HTTP service on an engine. It never listens: call `listen`, or use `inject` in tests. */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { engine } = options
   const logger = options.logger ?? 'info'
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  const dataLimit = options.dataLimit ?? DEFAULT_DATA_LIMIT
   const app = Fastify({
     ...(typeof logger === 'string' ? { logger: { level: logger } } : { loggerInstance: logger }),
     logController: new AccessLogController(),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    requestTimeout,
+    http: nodeTimeouts(requestTimeout),
+    clientErrorHandler: clientErrorHandler(requestTimeout),
+    rewriteUrl: (request) => rewriteInvalidUrl(request.url ?? '/'),
     // Flow ids may be 200 characters long; find-my-way's default (100) would 404 them.
     routerOptions: { maxParamLength: 500 },
     return503OnClosing: true,
@@ -69,6 +92,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   registerJsonParser(app, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH)
   registerErrorHandling(app)
+  registerUrlTextCheck(app)
+  registerInvalidUrlRoute(app)
 
   const onRoute = options.onRoute
   if (onRoute !== undefined) app.addHook('onRoute', (route) => onRoute(route))
@@ -104,8 +129,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const defaultWaitMs = options.defaultWaitMs ?? 30_000
   operationsRoutes(app, { engine, metrics })
   taskRoutes(app, { engine })
-  flowRoutes(app, { engine })
-  executionRoutes(app, { engine, defaultWaitMs })
+  flowRoutes(app, { engine, dataLimit })
+  executionRoutes(app, { engine, defaultWaitMs, dataLimit })
   const heartbeatMs = options.heartbeatMs ?? 15_000
   executionEventRoutes(app, { engine, heartbeatMs, openStreams })
   const feed = createExecutionFeed({ engine, pollMs: options.listPollMs ?? 1000, log: app.log })
@@ -114,7 +139,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     done()
   })
   listEventRoutes(app, { feed, heartbeatMs, openStreams })
-  seedCompatRoutes(app, { engine, defaultWaitMs })
+  seedCompatRoutes(app, { engine, defaultWaitMs, dataLimit })
   await uiRoutes(app, options.uiRoot === undefined ? {} : { root: options.uiRoot })
   return app
 }

@@ -46,9 +46,22 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body)
 }
 
+/**
+ * A request whose client went away before it was complete (it hung up, or the request timeout
+ * closed it): nothing is wrong on our side and nobody is left to answer.
+ */
+function clientGone(error: unknown, request: FastifyRequest): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return request.raw.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE'
+}
+
 /** Every error response, the framework's own included, becomes application/problem+json. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    if (clientGone(error, request)) {
+      request.log.debug({ code: (error as { code?: unknown } | null)?.code }, 'the client closed the connection before the request was complete')
+      return sendProblem(reply, problem('REQUEST_INVALID', 'the request was not complete'))
+    }
     const { problem: body, fault } = toProblem(error, request)
     if (fault) request.log.error({ err: error }, 'request failed with an unexpected error')
     else request.log.info({ code: body.code, status: body.status }, body.detail)

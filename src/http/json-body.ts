@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { bodyTextProblem } from './edge-checks.js'
 import { HttpProblemError } from './problem.js'
 
 /** Deepest nesting of arrays and objects accepted in a JSON body. */
@@ -34,6 +35,7 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
  * keys onto existing objects, which is where pollution would come from.
  *
  * Depth is limited because stringifying a deeply nested value later would overflow the stack.
+ * Text with NUL or lone surrogates is refused here, before any route can store it.
  */
 export function registerJsonParser(app: FastifyInstance, maxDepth: number): void {
   // JSON is the only body this API reads; text/plain would otherwise reach the schemas as a string.
@@ -57,6 +59,8 @@ export function registerJsonParser(app: FastifyInstance, maxDepth: number): void
       done(new HttpProblemError('JSON_INVALID', `the body is not valid JSON: ${(error as Error).message}`), undefined)
       return
     }
-    done(null, value)
+    const refused = bodyTextProblem(text, value)
+    if (refused !== undefined) done(refused, undefined)
+    else done(null, value)
   })
 }

@@ -6,6 +6,7 @@ import { ERROR_CODES, type ErrorCode, type Issue } from '../core/errors.js'
  */
 export const HTTP_ERROR_CODES = [
   'REQUEST_INVALID',
+  'REQUEST_TIMEOUT',
   'JSON_TOO_DEEP',
   'BODY_TOO_LARGE',
   'MEDIA_TYPE_UNSUPPORTED',
@@ -28,6 +29,7 @@ export const STATUS = {
   IDEMPOTENCY_KEY_REUSED: 409,
   INPUT_INVALID: 400,
   JSON_INVALID: 400,
+  TEXT_INVALID: 400,
   // The next four belong to the CLI and to startup; reaching a client they mean a fault of ours.
   FILE_NOT_FOUND: 500,
   TASK_MODULE_INVALID: 500,
@@ -37,6 +39,7 @@ export const STATUS = {
   SHUTTING_DOWN: 503,
   INTERNAL: 500,
   REQUEST_INVALID: 400,
+  REQUEST_TIMEOUT: 408,
   JSON_TOO_DEEP: 400,
   BODY_TOO_LARGE: 413,
   MEDIA_TYPE_UNSUPPORTED: 415,
@@ -56,6 +59,7 @@ const TITLES = {
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was used for another request',
   INPUT_INVALID: 'The input is invalid',
   JSON_INVALID: 'The body is not valid JSON',
+  TEXT_INVALID: 'Text must be valid Unicode without NUL',
   FILE_NOT_FOUND: 'Internal server error',
   TASK_MODULE_INVALID: 'Internal server error',
   TASK_TYPE_DUPLICATE: 'Internal server error',
@@ -64,6 +68,7 @@ const TITLES = {
   SHUTTING_DOWN: 'The server is shutting down',
   INTERNAL: 'Internal server error',
   REQUEST_INVALID: 'The request is invalid',
+  REQUEST_TIMEOUT: 'The request took too long to arrive',
   JSON_TOO_DEEP: 'The JSON body is nested too deeply',
   BODY_TOO_LARGE: 'The body is too large',
   MEDIA_TYPE_UNSUPPORTED: 'Unsupported media type',

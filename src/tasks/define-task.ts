@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { FlowManagerError } from '../core/errors.js'
 import type { InputIssue } from '../core/constant-input-checks.js'
 import type { TaskTypeLookup } from '../core/parse-flow.js'
+import { closest } from '../core/suggest.js'
 import type { TaskFailure } from '../core/task-result.js'
 
 type LogFn = { (obj: object, msg?: string): void; (msg: string): void }
@@ -123,12 +124,27 @@ export function createTaskRegistry(types: readonly TaskType[]): TaskRegistry {
 function toInputIssues(issue: z.core.$ZodIssue, input: unknown): InputIssue[] {
   const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol')
   const missing = issue.code === 'invalid_type' && path.length > 0 && !hasPath(input, path)
-  if (missing) return [{ path, message: `required field "${String(path[path.length - 1])}" is missing`, about: 'value' }]
+  if (missing) return [{ path, message: `required field "${String(path[path.length - 1])}" is missing${misspelled(input, path)}`, about: 'value' }]
   if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"`, about: 'key' }))
   if (issue.code === 'invalid_key') return [{ path, message: `key "${String(path[path.length - 1])}": ${issue.issues[0]?.message ?? issue.message}`, about: 'key' }]
   // A custom check can say that a key's presence, not its value, is wrong (params: {about: 'key'}).
   const about = issue.code === 'custom' && (issue.params as { about?: unknown } | undefined)?.about === 'key' ? 'key' : 'value'
   return [{ path, message: issue.message, about }]
+}
+
+/** A hint when the input holds a key like the missing one: ` (the input has "msec": did you mean "ms"?)`. */
+function misspelled(input: unknown, path: readonly (string | number)[]): string {
+  const field = path[path.length - 1]
+  if (typeof field !== 'string') return ''
+  let parent = input
+  for (const segment of path.slice(0, -1)) {
+    if (typeof parent !== 'object' || parent === null || !Object.hasOwn(parent, segment)) return ''
+    parent = (parent as Record<string | number, unknown>)[segment]
+  }
+  const keys = typeof parent === 'object' && parent !== null ? Object.keys(parent) : []
+  const lower = field.toLowerCase()
+  const hint = closest(field, keys) ?? keys.find((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()))
+  return hint === undefined ? '' : ` (the input has "${hint}": did you mean "${field}"?)`
 }
 
 function hasPath(root: unknown, path: readonly (string | number)[]): boolean {
@@ -162,6 +178,7 @@ export function createReloadableTaskRegistry(types: readonly TaskType[]): Reload
     },
   }
 }
+
 
 /** The input schema of a task type as JSON Schema (draft 2020-12), or null when it takes any input. */
 export function inputJsonSchema(type: TaskType): Record<string, unknown> | null {

@@ -148,6 +148,11 @@ describe('flow-manager run, given something wrong', () => {
     await failsWith(['run', 'broken.json', ...MEMORY], /^flow-manager: broken.json is not valid JSON: .*\(line 4, column 3\)\n$/)
   })
 
+  it('exits 2 and says where when the input holds text no store keeps (NUL, a lone surrogate)', async () => {
+    await failsWith(['run', SEED, ...MEMORY, '--input', '{"a": ["ok", "\\u0000"]}'], /^flow-manager: --input: the text at "\/a\/1" contains a NUL character/)
+    await failsWith(['run', SEED, ...MEMORY, '--input', '{"\\ud800": 1}'], /^flow-manager: --input: the key at "\/\\ud800" contains a lone surrogate/)
+  })
+
   it('exits 2 when the flow file is empty', async () => {
     await failsWith(['run', 'empty.json', ...MEMORY], 'flow-manager: empty.json is empty; expected JSON\n')
   })

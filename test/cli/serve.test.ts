@@ -69,6 +69,19 @@ describe('flow-manager serve', () => {
     expect((run.options.logger as { level?: string }).level).toBe('debug')
   })
 
+  it('hands the server the limits of FLOW_MANAGER_BODY_LIMIT, FLOW_MANAGER_DATA_LIMIT and FLOW_MANAGER_REQUEST_TIMEOUT_MS', async () => {
+    const run = await serveUntilListening([], { FLOW_MANAGER_BODY_LIMIT: '8388608', FLOW_MANAGER_DATA_LIMIT: '2048', FLOW_MANAGER_REQUEST_TIMEOUT_MS: '0' })
+    expect(run.options.app).toMatchObject({ bodyLimit: 8388608, dataLimit: 2048, requestTimeoutMs: 0 })
+    const defaults = await serveUntilListening([], {})
+    expect(defaults.options.app).toEqual({ apiKeys: [] })
+  })
+
+  it('exits 2 when a limit is not a whole number in its range', async () => {
+    const io = testIo({ env: { FLOW_MANAGER_DATA_LIMIT: '1MB' } })
+    expect(await main(['serve', '--db', 'sqlite::memory:'], io)).toBe(2)
+    expect(io.err()).toBe('flow-manager: FLOW_MANAGER_DATA_LIMIT "1MB" must be a whole number from 1024 to 1073741824\n')
+  })
+
   it('exits 2 when the port is not a port number', async () => {
     const io = testIo({ env: { PORT: 'eighty' } })
     expect(await main(['serve', '--db', 'sqlite::memory:'], io)).toBe(2)

@@ -126,7 +126,7 @@ describe('retries', () => {
 
   it('does not retry invalid input', async () => {
     engine = makeEngine()
-    const detail = await engine.run({ flow: flow([{ name: 'a', type: 'delay', input: { ms: '${input.ms}' }, retry: { max_attempts: 5, backoff_ms: 0 } }]) }, { input: { ms: 'soon' } })
+    const detail = await engine.run({ flow: flow([{ name: 'a', type: 'delay', input: { ms: '${input.when}' }, retry: { max_attempts: 5, backoff_ms: 0 } }]) }, { input: { when: 'soon' } })
     expect(detail.runs.map((r) => r.error?.code)).toEqual(['INPUT_INVALID'])
   })
 })

@@ -275,7 +275,7 @@ describe('URLs that are not http(s)', () => {
     expect(isFlowManagerError(error) && error.code).toBe('FLOW_INVALID')
     if (!isFlowManagerError(error)) return
     expect(error.issues).toEqual([
-      expect.objectContaining({ code: 'INPUT_INVALID', path: '/tasks/0/input/url', message: expect.stringContaining('only http and https URLs can be called, not file:') }),
+      expect.objectContaining({ code: 'TASK_INPUT_INVALID', path: '/tasks/0/input/url', message: expect.stringContaining('only http and https URLs can be called, not file:') }),
     ])
   })
 

@@ -58,7 +58,7 @@ describe('the http task through the HTTP API', () => {
 
   it('reports a non-http URL written in the flow at validation, with its path', async () => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/flows/validate', payload: { flow: flow({ url: 'ftp://files.example.com/a.csv' }) } })
-    expect(res.json()).toMatchObject({ valid: false, errors: [{ code: 'INPUT_INVALID', path: '/flow/tasks/0/input/url' }] })
+    expect(res.json()).toMatchObject({ valid: false, errors: [{ code: 'TASK_INPUT_INVALID', path: '/flow/tasks/0/input/url' }] })
     const started = await app.inject({ method: 'POST', url: '/api/v1/executions', payload: { flow: flow({ url: 'ftp://files.example.com/a.csv' }) } })
     expectProblem(started, 422, 'FLOW_INVALID')
   })

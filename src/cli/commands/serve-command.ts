@@ -6,7 +6,7 @@ import { startServer, type RunningServer } from '../../http/server.js'
 import { openStore } from '../../store/open-store.js'
 import type { CliIo } from '../cli-io.js'
 import { EXIT } from '../exit-codes.js'
-import { engineSettings } from '../engine-settings.js'
+import { engineSettings, limitSettings } from '../engine-settings.js'
 import { loadTaskRegistry } from '../load-task-modules.js'
 import { watchTaskModules, type WatchedTaskModules } from '../watch-task-modules.js'
 import { DEFAULT_HOST, DEFAULT_PORT } from '../options.js'
@@ -34,7 +34,7 @@ export async function serveCommand(options: ServeOptions, io: CliIo): Promise<nu
   const host = options.host ?? nonEmpty(io.env.HOST) ?? DEFAULT_HOST
   const level = logLevel(io.env, 'info')
   // API keys come from io.env like every other setting (startServer would read process.env).
-  const app = { apiKeys: parseApiKeys(io.env.FLOW_MANAGER_API_KEYS) }
+  const app = { apiKeys: parseApiKeys(io.env.FLOW_MANAGER_API_KEYS), ...limitSettings(io.env) }
   const builtins = builtinTasksFromEnv(io.env)
   const logger = pino({ level }, { write: (text: string) => io.stdout.write(text) })
   const settings = engineSettings(io.env)

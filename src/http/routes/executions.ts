@@ -7,6 +7,7 @@ import type { Engine, FlowSource, Started } from '../../engine/engine.js'
 import { toExecutionSummary, toExecutionView } from '../../engine/execution-view.js'
 import type { ExecutionDetail } from '../../store/store.js'
 import { taskRunRoutes } from './task-runs.js'
+import { checkDataSize } from '../edge-checks.js'
 import { HttpProblemError } from '../problem.js'
 import { COMMON_PROBLEMS, ExecutionSummaryPageSchema, ExecutionViewSchema, FlowComponent, PagingQuery, ProblemSchema, SEED_FLOW, flowDocumentBody } from '../schemas.js'
 
@@ -57,6 +58,8 @@ export interface ExecutionRouteDeps {
   readonly engine: Engine
   /** Default of `wait_ms`. */
   readonly defaultWaitMs: number
+  /** Largest execution input in bytes of JSON. */
+  readonly dataLimit: number
 }
 
 export const executionPath = (id: string): string => `/api/v1/executions/${encodeURIComponent(id)}`
@@ -138,11 +141,12 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
         summary: 'Run a registered or an inline flow; waits for the end by default',
         description: 'Answers 200 with the finished execution, or 202 with a Location header when it is not finished within wait_ms or wait is false. An Idempotency-Key header makes a repeated request return the same execution.',
         body: StartBody,
-        response: { ...ExecutionResponses, 422: ProblemSchema },
+        response: { ...ExecutionResponses, 413: ProblemSchema, 422: ProblemSchema },
       },
     },
     async (request, reply) => {
       const body = request.body
+      checkDataSize(body.input, deps.dataLimit, 'the execution input')
       const source: FlowSource = body.flow !== undefined ? { flow: body.flow } : { flowId: body.flow_id ?? '', ...(body.version === undefined ? {} : { version: body.version }) }
       const idempotencyKey = idempotencyKeyOf(request)
       const started = await engine
@@ -252,12 +256,13 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
         description: 'An optional input replaces the execution input from the resumed task on. Waits like POST /api/v1/executions.',
         params: IdParams,
         body: z.strictObject({ input: z.unknown().optional(), ...WaitFields }).nullish(),
-        response: ExecutionResponses,
+        response: { ...ExecutionResponses, 413: ProblemSchema },
       },
     },
     async (request, reply) => {
       bindExecution(request, reply, request.params.id)
       const { input, wait, wait_ms } = request.body ?? { wait: true }
+      checkDataSize(input, deps.dataLimit, 'the new execution input')
       const started = await engine.resume(request.params.id, input === undefined ? {} : { input })
       request.log.info('execution resumed')
       return answerStarted(engine, started, { wait, waitMs: wait_ms ?? deps.defaultWaitMs }, reply)

@@ -8,8 +8,8 @@ import { compileFlow } from '../../core/plan.js'
 import { simulate } from '../../core/simulate.js'
 import type { Engine } from '../../engine/engine.js'
 import type { FlowRecord } from '../../store/store.js'
-import type {
-  FlowSummarySchema} from '../schemas.js';
+import type { FlowSummarySchema } from '../schemas.js'
+import { checkDataSize } from '../edge-checks.js'
 import {
   COMMON_PROBLEMS,
   FlowDocumentBody,
@@ -62,7 +62,7 @@ const SimulationSchema = component(
 )
 
 /** Validating, registering and reading flow definitions. */
-export function flowRoutes(app: FastifyInstance, deps: { engine: Engine }): void {
+export function flowRoutes(app: FastifyInstance, deps: { engine: Engine; dataLimit: number }): void {
   const { engine } = deps
   const r = app.withTypeProvider<ZodTypeProvider>()
 
@@ -91,11 +91,13 @@ export function flowRoutes(app: FastifyInstance, deps: { engine: Engine }): void
         operationId: 'simulateFlow',
         summary: 'Walk a flow with given task outcomes and data, without running any task',
         body: SimulateBody,
-        response: { 200: SimulationSchema, 422: ProblemSchema, ...COMMON_PROBLEMS },
+        response: { 200: SimulationSchema, 413: ProblemSchema, 422: ProblemSchema, ...COMMON_PROBLEMS },
       },
     },
     (request) => {
       const { flow: document, input, outcomes = {}, data = {} } = request.body
+      checkDataSize(input, deps.dataLimit, 'the execution input')
+      for (const [task, value] of Object.entries(data)) checkDataSize(value, deps.dataLimit, `the data of task "${task}"`)
       const parsed = engine.validate(document)
       if (!parsed.ok) {
         const first = parsed.errors[0]

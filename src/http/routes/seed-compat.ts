@@ -5,6 +5,7 @@ import { FlowManagerError, isFlowManagerError, type Issue } from '../../core/err
 import { parseFlow } from '../../core/parse-flow.js'
 import type { Engine, FlowSource } from '../../engine/engine.js'
 import type { ExecutionDetail } from '../../store/store.js'
+import { checkDataSize } from '../edge-checks.js'
 import { HttpProblemError } from '../problem.js'
 import { API_V1_ERRORS, FLOW_EXECUTE_ERRORS, FLOW_VALIDATE_ERRORS, REGISTRY_ERRORS, RUN_FLOW_ERRORS, seedErrorHandler, type SeedErrorTable } from './seed-compat-errors.js'
 import { findCycle, flowDocumentOf, inputOf, isObject, rooted, withConditionDefaults, type ConditionDefaults } from './seed-compat-requests.js'
@@ -22,6 +23,8 @@ export interface SeedCompatDeps {
   readonly engine: Engine
   /** How long a run waits for its end before answering with the execution so far. */
   readonly defaultWaitMs: number
+  /** Largest execution input in bytes of JSON. */
+  readonly dataLimit: number
 }
 
 const AnyBody = z.unknown().describe('The request shapes of the original services.')
@@ -45,6 +48,7 @@ export function seedCompatRoutes(app: FastifyInstance, deps: SeedCompatDeps): vo
   const r = app.withTypeProvider<ZodTypeProvider>()
 
   const run = async (source: FlowSource, input: unknown): Promise<ExecutionDetail> => {
+    checkDataSize(input, deps.dataLimit, 'the execution input')
     const started = await engine.start(source, input === undefined ? {} : { input })
     let timer: NodeJS.Timeout | undefined
     const expired = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, deps.defaultWaitMs, undefined)))
