@@ -9,6 +9,7 @@ import type { Logger, TaskRegistry } from '../tasks/define-task.js'
 import type { ActorEnv, ExecutionIdentity } from './actor-env.js'
 import type { EngineListener } from './engine-events.js'
 import { ExecutionActor, type ActorEnd, type Mail } from './execution-actor.js'
+import { buildStep } from './step-writer.js'
 import type { FlowResolver } from './flow-resolver.js'
 import { createScheduler } from './scheduler.js'
 import type { Clock, Timers } from './timers.js'
@@ -190,6 +191,49 @@ export function createActors(deps: ActorsDeps): Actors {
     return actor
   }
 
+  /** An actor for a queued execution that never started, from its claimed row alone. */
+  const fresh = async (record: ExecutionRecord): Promise<ExecutionActor> =>
+    new ExecutionActor(await flows.planOf(record.definitionHash, record.id), identityOf(record), env, {
+      state: stateOf(record),
+      input: record.input,
+      eventSeq: record.eventSeq,
+      storedBytes: record.storedBytes,
+      startedAt: record.startedAt,
+      poke: record.poke,
+      history: [],
+    })
+
+  /** Fails an execution whose definition is gone: one step, from the claimed row. */
+  const failUnrunnable = async (record: ExecutionRecord, why: string): Promise<void> => {
+    const at = clock.now()
+    const state: ExecutionState = { ...stateOf(record), status: 'failed', threads: [], error: { code: 'ENGINE_ERROR', message: why } }
+    const step = buildStep(
+      {
+        executionId: record.id,
+        owner: deps.nodeId,
+        at,
+        leaseMs: deps.leaseMs,
+        takeover: false,
+        create: undefined,
+        inputJson: undefined,
+        startedAt: record.startedAt,
+        eventSeq: record.eventSeq,
+        storedBytes: record.storedBytes,
+        outcomes: new Map(),
+        open: new Map(),
+        childIds: new Map(),
+        children: [],
+        parentId: record.parent?.executionId ?? null,
+        leading: [],
+        poke: record.poke,
+      },
+      state,
+      [{ type: 'finish', status: 'failed' }],
+    )
+    const pending = store.write(step.write)
+    if (pending !== undefined) await pending
+  }
+
   return {
     get size() {
       return live.size
@@ -211,12 +255,13 @@ export function createActors(deps: ActorsDeps): Actors {
       if (live.has(claimed.id)) return
       let actor: ExecutionActor | undefined
       try {
-        actor = await restore(claimed.id, () => undefined, false)
+        // A queued execution that never started has nothing recorded but its row: the claim read it already.
+        actor = claimed.status === 'pending' && claimed.seq === 0 ? await fresh(claimed) : await restore(claimed.id, () => undefined, false)
       } catch (error) {
-        // A definition that cannot be found can never run: fail the execution rather than claim it forever.
         if (!(error instanceof FlowManagerError) || error.code !== 'FLOW_NOT_FOUND') throw error
+        // A definition that cannot be found can never run: the execution fails, rather than be claimed for ever.
         logger.error({ executionId: claimed.id, err: error }, 'execution cannot be run: its definition is missing')
-        await store.release(deps.nodeId, [claimed.id])
+        await failUnrunnable(claimed, error.message)
         return
       }
       if (actor === undefined || isTerminal(actor.state.status)) {
