@@ -143,8 +143,9 @@ export function createActors(deps: ActorsDeps): Actors {
       if (end.kind === 'finished') waiters.ended(actor.id, end.detail, end.small)
       else waiters.nudge(actor.id)
       for (const stop of stops) stop()
-      // A slot freed: there may be queued work.
-      worker.kick()
+      // A slot freed: work may be waiting for it; a parked execution is due again some time.
+      worker.slotFreed()
+      if (end.kind === 'released' && end.wakeAt !== null) worker.dueAt(end.wakeAt)
     },
   }
 

@@ -28,7 +28,8 @@ export type Mail =
 /** How an actor stopped: its execution ended, it was parked (lease handed back), or it lost it. */
 export type ActorEnd =
   | { readonly kind: 'finished'; readonly detail: ExecutionDetail; readonly small: boolean }
-  | { readonly kind: 'released' }
+  /** Parked: nothing runs; due again at `wakeAt` (null: when something wakes it). */
+  | { readonly kind: 'released'; readonly wakeAt: number | null }
   | { readonly kind: 'lost' }
   | { readonly kind: 'broken'; readonly error: unknown }
 
@@ -317,7 +318,7 @@ export class ExecutionActor {
       return this.#detail(finishedAt).then((detail) => this.#stop({ kind: 'finished', detail, small: false }))
     }
     if (isIdle(this.#state)) {
-      this.#stop({ kind: 'released' })
+      this.#stop({ kind: 'released', wakeAt: step.write.pokeSeen === -1 ? at : nextWake(this.#state) })
       return undefined
     }
     for (const run of step.launches) this.#launch(run)

@@ -30,8 +30,15 @@ export interface Worker {
    * that only queued some of its own executions does not).
    */
   start(keepAlive?: boolean): void
-  /** There may be work now (queued here, a signal, a cancel, a slot freed): look at once. */
+  /** There may be work now (queued here, a signal, a cancel, a release): look at once. */
   kick(): void
+  /**
+   * A slot freed. The worker looks again only when it may have left work behind: its last claim
+   * filled every slot, or work was announced since. An execution ending costs no query otherwise.
+   */
+  slotFreed(): void
+  /** An execution parked here is due at `at`: the worker makes sure to look by then. */
+  dueAt(at: number): void
   /** The node holds leases: beat and heartbeat even when not claiming. */
   alive(): void
   stop(): Promise<void>
@@ -53,6 +60,12 @@ export function createWorker(deps: WorkerDeps): Worker {
   let keepAlive = false
   let adopting = 0
   let kicked = false
+  /** The last claim filled every free slot: more work may wait. */
+  let saturated = false
+  /** Work was announced (kicked) while no slot was free. */
+  let owed = false
+  /** When the idle worker will look next, if it sleeps. */
+  let sleepingUntil = Infinity
   let wakeUp: (() => void) | undefined
   let loop: Promise<void> | undefined
   let unsubscribe: (() => void) | undefined
@@ -61,6 +74,7 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   const wake = (): void => {
     kicked = true
+    sleepingUntil = Infinity
     const resolve = wakeUp
     wakeUp = undefined
     resolve?.()
@@ -79,6 +93,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         resolve()
       }
       wakeUp = done
+      sleepingUntil = until
       // Only a worker started on purpose keeps the process alive while idle.
       timer.handle = timers.at(until, done, { weak: !keepAlive })
     })
@@ -86,7 +101,10 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   const claimOnce = async (): Promise<boolean> => {
     const free = deps.freeSlots() - adopting
-    if (free <= 0) return false
+    if (free <= 0) {
+      owed = true
+      return false
+    }
     const now = clock.now()
     const [owners, nodes] = await Promise.all([store.listLeaseOwners(), store.listNodes()])
     const dead = deadOwners(owners, nodes, node.record(now), now, staleMs)
@@ -101,7 +119,8 @@ export function createWorker(deps: WorkerDeps): Worker {
         })
     }
     if (claimed.length > 0) alive()
-    return claimed.length >= free
+    saturated = claimed.length >= free
+    return saturated
   }
 
   const run = async (): Promise<void> => {
@@ -153,6 +172,16 @@ export function createWorker(deps: WorkerDeps): Worker {
     kick() {
       if (!started) this.start(false)
       else wake()
+    },
+    dueAt(at) {
+      if (!started) this.start(false)
+      else if (at < sleepingUntil) wake()
+    },
+    slotFreed() {
+      if (!started || (!saturated && !owed)) return
+      saturated = false
+      owed = false
+      wake()
     },
     alive,
     async stop() {

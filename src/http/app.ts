@@ -58,6 +58,23 @@ export const DEFAULT_DATA_LIMIT = 1024 * 1024
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 
 /**
+ * The policy of the pages served: helmet's default, minus the upgrade to https that would break
+ * /docs on a plain-HTTP deployment (Swagger UI and the UI load only their own files).
+ */
+const HTML_POLICY = [
+  "default-src 'self'",
+  "base-uri 'self'",
+  "font-src 'self' https: data:",
+  "form-action 'self'",
+  "frame-ancestors 'self'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "script-src 'self'",
+  "script-src-attr 'none'",
+  "style-src 'self' https: 'unsafe-inline'",
+].join(';')
+
+/**
  * Node's own timeouts for a whole-request limit. Node checks running requests against it every
  * 30 s by default, which would let a 30 s limit run to a minute; headers may not take longer than
  * the whole request.
@@ -99,10 +116,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   if (onRoute !== undefined) app.addHook('onRoute', (route) => onRoute(route))
   const apiKeys = options.apiKeys ?? []
   registerAuth(app, { apiKeys, metricsPublic: options.metricsPublic ?? true, docsPrefix: DOCS_PREFIX })
-  await app.register(fastifyHelmet, {
-    // Swagger UI loads only its own files, so the default policy fits, minus the upgrade to https
-    // that would break /docs on a plain-HTTP deployment.
-    contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } },
+  // The content security policy matters for pages (the UI, /docs), not for JSON: it is sent with
+  // HTML only, as one header built once, instead of being worked out for every API answer.
+  await app.register(fastifyHelmet, { contentSecurityPolicy: false })
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    const type = reply.getHeader('content-type')
+    if (typeof type === 'string' && type.startsWith('text/html')) reply.header('content-security-policy', HTML_POLICY)
+    done(null, payload)
   })
   if (options.cors !== undefined && options.cors !== false) {
     const origin = typeof options.cors === 'string' ? options.cors : options.cors === true ? true : [...options.cors]
