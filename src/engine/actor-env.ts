@@ -3,7 +3,10 @@ import type { TaskFailure, TaskResult } from '../core/task-result.js'
 import type { ExecutionRecord, NewExecution, Store } from '../store/store.js'
 import type { Logger } from '../tasks/define-task.js'
 import type { EngineNotice } from './engine-events.js'
-import type { ActorEnd, ExecutionActor } from './execution-actor.js'
+import type { ExecutionError, ExecutionState } from '../core/execution-state.js'
+import type { ExecutionDetail } from '../store/store.js'
+import type { OpenRunInfo } from './step-writer.js'
+import type { RunOutcome } from './scheduler.js'
 import type { Scheduler } from './scheduler.js'
 import type { Clock, Timers } from './timers.js'
 
@@ -17,6 +20,35 @@ export interface ExecutionIdentity {
   readonly idempotencyKey: string | null
   readonly parent: ExecutionRecord['parent']
   readonly depth: number
+}
+
+/** Something for the actor to decide on, in the order it arrived. */
+export type Mail =
+  | { readonly kind: 'start' }
+  | { readonly kind: 'recover' }
+  | { readonly kind: 'resume'; readonly input: unknown; readonly replaced: boolean }
+  | { readonly kind: 'result'; readonly run: RunOutcome }
+  | { readonly kind: 'deliver'; readonly seq: number; readonly result: TaskResult; readonly consumes?: number }
+  | { readonly kind: 'timer' }
+  | { readonly kind: 'cancel'; readonly reason: string }
+  | { readonly kind: 'fail'; readonly error: ExecutionError }
+  | { readonly kind: 'suspend' }
+
+/** How an actor stopped: its execution ended, it was parked (lease handed back), or it lost it. */
+export type ActorEnd =
+  | { readonly kind: 'finished'; readonly detail: ExecutionDetail; readonly small: boolean }
+  /** Parked: nothing runs; due again at `wakeAt` (null: when something wakes it). */
+  | { readonly kind: 'released'; readonly wakeAt: number | null }
+  | { readonly kind: 'lost' }
+  | { readonly kind: 'broken'; readonly error: unknown }
+
+/** What others see of an execution actor. */
+export interface ActorView {
+  readonly id: string
+  readonly identity: ExecutionIdentity
+  readonly state: ExecutionState
+  /** What the actor knows of an open run. */
+  runInfo(seq: number): OpenRunInfo | undefined
 }
 
 /** Everything an execution actor needs from its node: injected, so that it owns nothing shared. */
@@ -39,5 +71,5 @@ export interface ActorEnv {
   /** Children were queued: look for work at once. */
   readonly childCreated: () => void
   /** The actor stopped: free its slot, answer whoever waits for its end. */
-  readonly stopped: (actor: ExecutionActor, end: ActorEnd) => void
+  readonly stopped: (actor: ActorView, end: ActorEnd) => void
 }

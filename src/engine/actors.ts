@@ -6,9 +6,9 @@ import { MAX_SUBFLOW_DEPTH } from '../core/system-tasks.js'
 import type { TaskFailure } from '../core/task-result.js'
 import { LeaseLostError, type ExecutionRecord, type HeartbeatResult, type NewExecution, type Store, type TaskRunRecord } from '../store/store.js'
 import type { Logger, TaskRegistry } from '../tasks/define-task.js'
-import type { ActorEnv, ExecutionIdentity } from './actor-env.js'
+import type { ActorEnd, ActorEnv, ActorView, ExecutionIdentity, Mail } from './actor-env.js'
 import type { EngineListener } from './engine-events.js'
-import { ExecutionActor, type ActorEnd, type Mail } from './execution-actor.js'
+import { ExecutionActor } from './execution-actor.js'
 import { buildStep } from './step-writer.js'
 import type { FlowResolver } from './flow-resolver.js'
 import { createScheduler } from './scheduler.js'
@@ -138,7 +138,7 @@ export function createActors(deps: ActorsDeps): Actors {
       return { status: 'failure', error: { message: `sub-flow execution ${child.id} (flow "${child.flowId}") ${child.status}: ${why}`, code: 'SUBFLOW_FAILED', retryable: false } }
     },
     childCreated: () => worker.kick(),
-    stopped(actor: ExecutionActor, end: ActorEnd) {
+    stopped(actor: ActorView, end: ActorEnd) {
       if (live.get(actor.id) === actor) live.delete(actor.id)
       if (end.kind === 'finished') waiters.ended(actor.id, end.detail, end.small)
       else waiters.nudge(actor.id)

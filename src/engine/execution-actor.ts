@@ -1,37 +1,17 @@
 import { advance } from '../core/advance.js'
 import type { Command, EngineEvent as CoreEvent, StartRun } from '../core/commands.js'
-import { isIdle, isTerminal, nextWake, type ExecutionError, type ExecutionState } from '../core/execution-state.js'
+import { isIdle, isTerminal, nextWake, type ExecutionState } from '../core/execution-state.js'
 import type { FlowPlan } from '../core/plan.js'
 import { ScopeKeeper } from '../core/scope-keeper.js'
 import type { NormalizedResult, TaskFailure, TaskResult } from '../core/task-result.js'
 import { applyRunWrite } from '../store/run-records.js'
 import { LeaseLostError, type ExecutionDetail, type ExecutionRecord, type NewExecution, type RunWrite, type StepWrite, type TaskRunRecord } from '../store/store.js'
-import type { ActorEnv, ExecutionIdentity } from './actor-env.js'
+import type { ActorEnd, ActorEnv, ExecutionIdentity, Mail } from './actor-env.js'
 import { describeCommands } from './step-log.js'
 import { buildStep, type CodeOutcome, type LeadingEvent, type OpenRunInfo, type Step } from './step-writer.js'
 import type { RunContextSource } from './run-context.js'
-import type { Running, RunOutcome } from './scheduler.js'
+import type { Running } from './scheduler.js'
 import type { TimerHandle } from './timers.js'
-
-/** Something for the actor to decide on, in the order it arrived. */
-export type Mail =
-  | { readonly kind: 'start' }
-  | { readonly kind: 'recover' }
-  | { readonly kind: 'resume'; readonly input: unknown; readonly replaced: boolean }
-  | { readonly kind: 'result'; readonly run: RunOutcome }
-  | { readonly kind: 'deliver'; readonly seq: number; readonly result: TaskResult; readonly consumes?: number }
-  | { readonly kind: 'timer' }
-  | { readonly kind: 'cancel'; readonly reason: string }
-  | { readonly kind: 'fail'; readonly error: ExecutionError }
-  | { readonly kind: 'suspend' }
-
-/** How an actor stopped: its execution ended, it was parked (lease handed back), or it lost it. */
-export type ActorEnd =
-  | { readonly kind: 'finished'; readonly detail: ExecutionDetail; readonly small: boolean }
-  /** Parked: nothing runs; due again at `wakeAt` (null: when something wakes it). */
-  | { readonly kind: 'released'; readonly wakeAt: number | null }
-  | { readonly kind: 'lost' }
-  | { readonly kind: 'broken'; readonly error: unknown }
 
 /** What one batch of mail decided, on its way to one step write. */
 interface Batch {

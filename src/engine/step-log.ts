@@ -1,14 +1,13 @@
 import type { Command } from '../core/commands.js'
 import type { ExecutionEventRecord, StepWrite } from '../store/store.js'
-import type { ActorEnv } from './actor-env.js'
-import type { ExecutionActor } from './execution-actor.js'
+import type { ActorEnv, ActorView } from './actor-env.js'
 import { waitingView } from './step-writer.js'
 
 /**
  * After a step is committed: tells listeners (the CLI's live view, event streams) what happened,
  * and writes the log lines an operator needs (ends, failures, retries, cancels, recoveries).
  */
-export function describeCommands(env: ActorEnv, actor: ExecutionActor, commands: readonly Command[], write: StepWrite, at: number): void {
+export function describeCommands(env: ActorEnv, actor: ActorView, commands: readonly Command[], write: StepWrite, at: number): void {
   const id = actor.id
   const { logger } = env
   const listening = env.listening()
