@@ -6,6 +6,7 @@ import { engineBench } from './engine-bench.js'
 import { expressionBudgetBench } from './expression-budget-bench.js'
 import { httpBench } from './http-bench.js'
 import { memoryBench } from './memory-bench.js'
+import { orchestrationBench } from './orchestration-bench.js'
 import { postgresBench } from './postgres-bench.js'
 import { sqliteBench } from './sqlite-bench.js'
 import { uiBench } from './ui-bench.js'
@@ -23,6 +24,7 @@ const suites: Record<string, (o: BenchOptions) => Promise<BenchRow[]>> = {
   sqlite: sqliteBench,
   validation: validationBench,
   memory: memoryBench,
+  orchestration: orchestrationBench,
   http: httpBench,
   postgres: postgresBench,
   ui: uiBench,
