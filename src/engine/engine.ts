@@ -171,7 +171,7 @@ export function createEngine(options: EngineOptions): Engine {
     store,
     tasks,
     nodeId: node.id,
-    reads: createReadModel(store),
+    reads: createReadModel(store, (id, maxAgeMs) => waiters.recent(id, maxAgeMs)),
     validate: (json) => flows.validate(json),
     registerFlow: (json, registerOptions) => flows.register(json, registerOptions?.allowUnregisteredTypes === true),
     async start(source, startOptions = {}) {

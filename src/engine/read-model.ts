@@ -30,9 +30,18 @@ export interface ReadModel {
   flows(limit: number, cursor?: string): Promise<Page<FlowRecord>>
 }
 
-export function createReadModel(store: Store): ReadModel {
+/**
+ * How long an execution that just ended on this node is answered from memory. Within a second
+ * another node could have resumed it (a resume on this node forgets the copy at once).
+ */
+const RECENT_MS = 1000
+
+export function createReadModel(store: Store, recent: (id: string, maxAgeMs: number) => ExecutionDetail | undefined = () => undefined): ReadModel {
   return {
-    execution: (id) => store.getExecution(id, REPRESENTATION_LIMITS),
+    execution: (id) => {
+      const ended = recent(id, RECENT_MS)
+      return ended === undefined ? store.getExecution(id, REPRESENTATION_LIMITS) : Promise.resolve(ended)
+    },
     record: (id) => store.getExecutionRecord(id),
     list: (filter) => store.listExecutions(filter),
     taskRuns: (id, afterSeq, limit) => store.listTaskRuns(id, afterSeq, limit, PAGE_BYTES),

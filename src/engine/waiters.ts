@@ -18,7 +18,7 @@ export class Waiters {
   readonly #ended = new Map<string, ((detail: ExecutionDetail) => void)[]>()
   readonly #nudges = new Map<string, Set<() => void>>()
   /** Executions that just ended here, small ones only: whoever asks right after gets the end without a read. */
-  readonly #recent = new Map<string, ExecutionDetail>()
+  readonly #recent = new Map<string, { readonly detail: ExecutionDetail; readonly at: number }>()
   #closed = false
 
   constructor(
@@ -39,7 +39,7 @@ export class Waiters {
     }
     if (!small) return
     if (this.#recent.size >= RECENT) this.#recent.delete(this.#recent.keys().next().value as string)
-    this.#recent.set(id, detail)
+    this.#recent.set(id, { detail, at: this.clock.monotonic() })
   }
 
   /** The execution runs again (a resume): what was remembered of its end is no longer true. */
@@ -48,8 +48,10 @@ export class Waiters {
   }
 
   /** An execution that just ended here, if it is still remembered. */
-  recent(id: string): ExecutionDetail | undefined {
-    return this.#recent.get(id)
+  recent(id: string, maxAgeMs = Infinity): ExecutionDetail | undefined {
+    const entry = this.#recent.get(id)
+    if (entry === undefined || this.clock.monotonic() - entry.at > maxAgeMs) return undefined
+    return entry.detail
   }
 
   /** Something happened to the execution here (it stopped running, it was queued): look again now. */
@@ -64,7 +66,7 @@ export class Waiters {
 
   async wait(id: string, signal?: AbortSignal): Promise<ExecutionDetail> {
     const recent = this.#recent.get(id)
-    if (recent !== undefined) return recent
+    if (recent !== undefined) return recent.detail
     let ended: ExecutionDetail | undefined
     const onEnd = (detail: ExecutionDetail): void => {
       ended = detail
