@@ -103,6 +103,8 @@ export function buildStep(input: StepInput, state: ExecutionState, commands: rea
         if (c.parentSeq !== null) data.parent_seq = c.parentSeq
         if (c.branch !== null) data.branch = c.branch
         if (c.item !== null) data.item = c.item
+        // A for_each task's item count: what its progress is measured against (the UI's "3/10 items").
+        if (c.items !== undefined) data.item_count = c.items.length
         log('task_started', task.name, data)
         if (task.system === undefined && task.group === undefined && (task.forEach === undefined || c.item !== null)) launches.push(c)
         break
