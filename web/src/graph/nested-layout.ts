@@ -16,13 +16,18 @@ export function nestedFastLayout(model: GraphModel, skip: ReadonlySet<string>, r
   const ids = new Set(model.nodes.map((n) => n.id))
   const levelOf = (node: GraphNode | undefined): string => (node?.parent !== undefined && ids.has(node.parent) ? node.parent : '')
   const byId = new Map(model.nodes.map((n) => [n.id, n]))
+  const push = <T>(map: Map<string, T[]>, key: string, value: T): void => {
+    const list = map.get(key)
+    if (list === undefined) map.set(key, [value])
+    else list.push(value)
+  }
   const levels = new Map<string, GraphNode[]>()
-  for (const node of model.nodes) if (!skip.has(node.id)) levels.set(levelOf(node), [...(levels.get(levelOf(node)) ?? []), node])
+  for (const node of model.nodes) if (!skip.has(node.id)) push(levels, levelOf(node), node)
   const edgesOf = new Map<string, GraphEdge[]>()
   const across: GraphEdge[] = []
   for (const edge of model.edges) {
     const level = levelOf(byId.get(edge.source))
-    if (level === levelOf(byId.get(edge.target))) edgesOf.set(level, [...(edgesOf.get(level) ?? []), edge])
+    if (level === levelOf(byId.get(edge.target))) push(edgesOf, level, edge)
     else across.push(edge)
   }
   const depth = (level: string): number => {

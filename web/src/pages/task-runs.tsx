@@ -75,7 +75,7 @@ function RunItem(props: { run: TaskRunView; later: TaskRunView | undefined; defi
         </div>
         <div>
           <dt>Next</dt>
-          <dd>{run.next_task ?? '—'}</dd>
+          <dd>{run.retry_at !== null ? 'a retry' : (run.next_task ?? '—')}</dd>
         </div>
       </dl>
       {run.error !== null ? (

@@ -104,16 +104,18 @@ export function Axis({ scale }: { scale: Scale }): React.JSX.Element {
     <div className="fm-wf-axis" aria-hidden="true">
       {ticks.map((t) => (
         <span key={t} style={{ left: `${(t / span) * 100}%` }}>
-          {tickText(t, step)}
+          {tickText(t, step, span)}
         </span>
       ))}
     </div>
   )
 }
 
-function tickText(ms: number, step: number): string {
-  if (step < 1000) return `${Math.round(ms)} ms`
-  if (ms < 60_000 || step < 10_000) return `${Math.round(ms / 1000)} s`
+/** "250 ms" on a short span; "1.5 s", "20 s", "2 min 30 s", "1 h 5 min" on longer ones. */
+function tickText(ms: number, step: number, span: number): string {
+  if (span < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${+(ms / 1000).toFixed(step < 1000 ? 1 : 0)} s`
   const m = Math.floor(ms / 60_000)
-  return m < 60 ? `${m} min${ms % 60_000 === 0 ? '' : ` ${Math.round((ms % 60_000) / 1000)} s`}` : `${Math.floor(m / 60)} h ${m % 60} min`
+  const s = Math.round((ms % 60_000) / 1000)
+  return m < 60 ? `${m} min${s === 0 ? '' : ` ${s} s`}` : `${Math.floor(m / 60)} h ${m % 60} min`
 }

@@ -1,6 +1,6 @@
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { api, executionPath, query, type ExecutionView, type TaskRunPage, type TaskRunView } from '../api.js'
-import type { RunIndex } from '../runs.js'
+import { isOpen, type RunIndex } from '../runs.js'
 import type { IdentifiedEvent } from '../sse.js'
 
 /** Runs per page when reading the older runs that the execution's representation leaves out. */
@@ -43,24 +43,37 @@ export function useRunIndex(id: string, view: ExecutionView | undefined, events:
     // Read once per execution: later changes come from the representation and the events.
   }, [id, needsOlder])
 
-  // An older run the log says changed is read again.
+  // An older run still open (a group or a for_each run, a long task) is read again when the log
+  // tells of it; a replayed event about a run already ended is history, not news.
+  const olderRef = useRef(older)
+  olderRef.current = older
   const seen = useRef(0)
+  const refetch = useCallback(
+    (seqs: Iterable<number>) => {
+      for (const seq of seqs) {
+        api<TaskRunView>(`${executionPath(id)}/task-runs/${seq}`).then(
+          (run) => setOlder((map) => new Map(map).set(run.seq, run)),
+          () => undefined,
+        )
+      }
+    },
+    [id],
+  )
   useEffect(() => {
     if (events.length < seen.current) seen.current = 0
     const changed = new Set<number>()
     for (const { event } of events.slice(seen.current)) {
       const seq = typeof event.seq === 'number' ? event.seq : undefined
-      if (seq !== undefined && seq < windowStart && event.type !== 'task_started') changed.add(seq)
+      if (seq !== undefined && seq < windowStart && event.type !== 'task_started' && isOpen(olderRef.current.get(seq))) changed.add(seq)
     }
     seen.current = events.length
-    if (changed.size === 0 || !needsOlder) return
-    for (const seq of changed) {
-      api<TaskRunView>(`${executionPath(id)}/task-runs/${seq}`).then(
-        (run) => setOlder((map) => new Map(map).set(run.seq, run)),
-        () => undefined,
-      )
-    }
-  }, [events, id, windowStart, needsOlder])
+    if (needsOlder) refetch(changed)
+  }, [events, windowStart, needsOlder, refetch])
+  // Runs that were open when their page was read may have ended before the events above were seen.
+  useEffect(() => {
+    if (complete) refetch([...olderRef.current.values()].filter((run) => run.seq < windowStart && isOpen(run)).map((run) => run.seq))
+    // Once, when the older runs are in.
+  }, [complete])
 
   const itemCounts = useMemo(() => {
     const counts = new Map<number, number>()
