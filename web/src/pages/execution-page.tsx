@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo } from 'react'
+import { lazy, Suspense, useCallback, useEffect, useMemo } from 'react'
 import { api, ApiError, executionPath, isTerminal, type ExecutionView, type Flow, type FlowTask } from '../api.js'
 import { ErrorBox, Link, useCoalesced, useLoad, useTitle } from '../components.js'
 import { FlowGraph } from '../graph/flow-graph.js'
@@ -9,10 +9,14 @@ import { ChildExecutions } from './child-executions.js'
 import { EventList } from './event-list.js'
 import { ExecutionHeader } from './execution-header.js'
 import { TaskRuns } from './task-runs.js'
-import { Timeline } from './timeline.js'
 import { useExecutionEvents } from './use-execution-events.js'
 import { useRunIndex } from './use-run-index.js'
 import { currentWaits, WaitingPanel } from './waiting-panel.js'
+
+/** The timeline is a chunk of its own, fetched when its tab is first opened (or hovered). */
+const loadTimeline = () => import('./timeline.js')
+const Timeline = lazy(() => loadTimeline().then((m) => ({ default: m.Timeline })))
+const preloadTimeline = (): void => void loadTimeline()
 
 const VIEWS = [
   { id: 'graph', label: 'Graph' },
@@ -99,7 +103,15 @@ export function ExecutionPage({ id }: { id: string }): React.JSX.Element {
         <div className="fm-graph-panel">
           <div className="fm-tabs" role="tablist" aria-label="Show the execution as">
             {VIEWS.map((v) => (
-              <button key={v.id} type="button" role="tab" aria-selected={shown === v.id} className="fm-tab" onClick={() => setParam('view', v.id === 'graph' ? undefined : v.id)}>
+              <button
+                key={v.id}
+                type="button"
+                role="tab"
+                aria-selected={shown === v.id}
+                className="fm-tab"
+                onClick={() => setParam('view', v.id === 'graph' ? undefined : v.id)}
+                {...(v.id === 'timeline' ? { onPointerEnter: preloadTimeline, onFocus: preloadTimeline } : {})}
+              >
                 {v.label}
               </button>
             ))}
@@ -110,7 +122,9 @@ export function ExecutionPage({ id }: { id: string }): React.JSX.Element {
               <Legend />
             </>
           ) : (
-            <Timeline view={view} index={index} flow={flow} selected={selected} onSelect={select} />
+            <Suspense fallback={<p className="fm-muted">Loading the timeline…</p>}>
+              <Timeline view={view} index={index} flow={flow} selected={selected} onSelect={select} />
+            </Suspense>
           )}
         </div>
         <aside className="fm-side" aria-label="Waits, task runs and events">
