@@ -60,6 +60,14 @@ const APPROVAL = {
   ],
   conditions: [{ name: 'after_approve', source_task: 'approve', outcome: 'success', target_task_success: 'record', target_task_failure: 'end' }],
 }
+/** Three items, two at a time, each held by its own gate. */
+const ITEMS = {
+  id: 'items',
+  name: 'Items',
+  start_task: 'each',
+  tasks: [{ name: 'each', type: 'gate', for_each: '[1, 2, 3]', max_concurrency: 2, input: { gate: 'item-${item}' } }],
+  conditions: [],
+}
 const CHILD = { id: 'child', name: 'Child', start_task: 'work', tasks: [{ name: 'work', type: 'noop' }], conditions: [] }
 const PARENT = { id: 'parent', name: 'Parent', start_task: 'call', tasks: [{ name: 'call', type: 'subflow', input: { flow_id: 'child' } }], conditions: [] }
 
@@ -74,7 +82,7 @@ beforeAll(async () => {
   if (!available) return
   await ensureUiBuilt()
   ;[browser, server] = await Promise.all([launchChromium(), startUiServer({ tasks: [gate] })])
-  for (const flow of [FAN, RETRYING, APPROVAL, CHILD, PARENT, SEED]) await server.engine.registerFlow(flow)
+  for (const flow of [FAN, ITEMS, RETRYING, APPROVAL, CHILD, PARENT, SEED]) await server.engine.registerFlow(flow)
 }, 120_000)
 afterAll(async () => {
   for (const entry of gates.values()) entry.open()
@@ -150,6 +158,45 @@ describe.skipIf(!available)('branches and waits in the web UI', () => {
     await page.locator('.fm-graph[data-ready]').waitFor()
     await node('each').locator('.fm-node-detail').getByText('3/3 items').waitFor()
     for (const task of ['left', 'right', 'left_after', 'each']) await node(task).and(page.locator('[data-state="succeeded"]')).waitFor()
+  })
+
+  it('counts a for_each task\'s items on its node as they run, out of the total the log told', async () => {
+    const { executionId } = await server.engine.start({ flowId: 'items' })
+    await page.goto(`${server.url}/ui/executions/${executionId}`)
+    const detail = node('each').locator('.fm-node-detail')
+    await detail.getByText('0/3 items · 2 running').waitFor()
+    gateNamed('item-1').open()
+    await detail.getByText('1/3 items · 2 running').waitFor()
+    gateNamed('item-2').open()
+    gateNamed('item-3').open()
+    await detail.getByText('3/3 items').waitFor()
+    await node('each').and(page.locator('[data-state="succeeded"]')).waitFor()
+  })
+
+  it('reads the runs an execution\'s answer leaves out page by page, and draws only the timeline rows in view', async () => {
+    const many = { id: 'many-items', name: 'Many items', start_task: 'each', tasks: [{ name: 'each', type: 'noop', for_each: 'input.items', max_concurrency: 100, input: { n: '${item}' } }], conditions: [] }
+    await server.engine.registerFlow(many)
+    const done = await server.engine.run({ flowId: 'many-items' }, { input: { items: Array.from({ length: 1200 }, (_, i) => i) } })
+    expect(done.execution.status).toBe('completed')
+    const pages: string[] = []
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.endsWith('/task-runs')) pages.push(request.url())
+    })
+    await page.goto(`${server.url}/ui/executions/${done.execution.id}?view=timeline`)
+    // The answer holds the latest 1,000 runs; the other 201 are read with GET …/task-runs.
+    await page.locator('.fm-wf-head').getByText('1201 task runs', { exact: true }).waitFor()
+    expect(pages.length).toBeGreaterThan(0)
+    const row = page.locator('.fm-wf-row[data-task="each"]').first()
+    await row.locator('.fm-wf-items').getByText('1200/1200 items').waitFor()
+    // Folded at first (more than 50 items); unfolded, 1,200 rows exist but only a screenful is drawn.
+    expect(await page.locator('.fm-wf-row.kind-item').count()).toBe(0)
+    await page.getByRole('button', { name: 'Unfold each' }).click()
+    await page.locator('.fm-wf-row[data-row="each/#0"]').waitFor()
+    expect(Number(await page.locator('.fm-waterfall').getAttribute('data-rows'))).toBe(1201)
+    expect(await page.locator('.fm-wf-row').count()).toBeLessThan(100)
+    await page.locator('.fm-wf-scroll').evaluate((element) => element.scrollTo(0, element.scrollHeight))
+    await page.locator('.fm-wf-row[data-row="each/#1199"]').waitFor()
+    expect(await page.locator('.fm-wf-row[data-row="each/#0"]').count()).toBe(0)
   })
 
   it('draws groups as boxes in a graph too large for ELK, nested groups inside their branch', async () => {

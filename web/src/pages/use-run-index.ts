@@ -6,74 +6,84 @@ import type { IdentifiedEvent } from '../sse.js'
 /** Runs per page when reading the older runs that the execution's representation leaves out. */
 const PAGE = 1000
 
+/** How far a run has gone: a read of it never goes back, so the furthest read wins when reads cross. */
+const progress = (run: TaskRunView): number => (run.finished_at !== null ? 2 : run.status === 'waiting' ? 1 : 0)
+
 /**
- * Every task run of an execution, kept current. The representation (`GET …/executions/{id}`, re-read
- * as events come) holds the latest 1,000 runs; an execution with more has its older runs read once,
- * page by page (`GET …/task-runs`), and an older run that the event log says changed (a group or a
+ * Every task run of an execution, kept current. The representation (`GET …/executions/{id}`, read
+ * again as events come) holds the latest 1,000 runs; the runs it held before stay known when newer
+ * ones push them out. Runs never seen (an execution opened with more than 1,000) are read once, page
+ * by page (`GET …/task-runs`), and a known run still open that the event log tells of (a group or a
  * for_each run ending long after it started) is read again alone (`GET …/task-runs/{seq}`).
  */
 export function useRunIndex(id: string, view: ExecutionView | undefined, events: readonly IdentifiedEvent[]): RunIndex {
-  const [older, setOlder] = useState<ReadonlyMap<number, TaskRunView>>(new Map())
-  const [complete, setComplete] = useState(false)
-  const windowStart = view === undefined ? 0 : (view.task_results[0]?.seq ?? Infinity)
-  const needsOlder = view !== undefined && view.task_run_count > view.task_results.length
+  const known = useRef(new Map<number, TaskRunView>())
+  const [version, setVersion] = useState(0)
+  const [paging, setPaging] = useState(false)
+  const put = useCallback((runs: Iterable<TaskRunView>): boolean => {
+    let changed = false
+    for (const run of runs) {
+      const old = known.current.get(run.seq)
+      if (old === run || (old !== undefined && progress(old) > progress(run))) continue
+      known.current.set(run.seq, run)
+      changed = true
+    }
+    return changed
+  }, [])
+  const results = view?.task_results
+  // Each read of the execution adds its runs (during render, so that the index is never a read behind).
+  useMemo(() => put(results ?? []), [results, put])
+  const windowStart = results?.[0]?.seq ?? 1
+  let seenBefore = 0
+  for (const seq of known.current.keys()) if (seq < windowStart) seenBefore++
+  const missing = view !== undefined && seenBefore < windowStart - 1
 
-  // The older runs, once: pages of runs before the representation's window.
+  // The runs never seen: pages of runs before the representation's window. Again only if the window
+  // has moved on since (more than 1,000 runs started between two reads left a gap), never in a loop.
+  const pagedTo = useRef(0)
+  const reading = useRef<AbortController | undefined>(undefined)
+  useEffect(() => () => reading.current?.abort(), [id])
   useEffect(() => {
-    if (!needsOlder) return
+    if (!missing || paging || windowStart <= pagedTo.current) return
+    pagedTo.current = windowStart
+    setPaging(true)
     const controller = new AbortController()
+    reading.current = controller
     void (async () => {
       let cursor: string | undefined
       for (;;) {
         const page = await api<TaskRunPage>(`${executionPath(id)}/task-runs${query({ limit: PAGE, cursor })}`, { signal: controller.signal })
-        setOlder((map) => {
-          const next = new Map(map)
-          for (const run of page.items) next.set(run.seq, run)
-          return next
-        })
+        if (put(page.items)) setVersion((v) => v + 1)
         const last = page.items[page.items.length - 1]
         if (page.next_cursor === null || last === undefined || last.seq >= windowStart) break
         cursor = page.next_cursor
       }
-      setComplete(true)
-    })().catch(() => {
-      // A failed read leaves the timeline with the latest runs; the next visit reads them again.
-    })
-    return () => controller.abort()
-    // Read once per execution: later changes come from the representation and the events.
-  }, [id, needsOlder])
+    })()
+      .catch(() => {
+        // A failed read leaves the latest runs shown; the next visit reads the others again.
+      })
+      .finally(() => setPaging(false))
+  }, [id, missing, paging, windowStart, put])
 
-  // An older run still open (a group or a for_each run, a long task) is read again when the log
-  // tells of it; a replayed event about a run already ended is history, not news.
-  const olderRef = useRef(older)
-  olderRef.current = older
+  // A run the page holds as open, told of by the log while out of the representation's window, is read again.
   const seen = useRef(0)
-  const refetch = useCallback(
-    (seqs: Iterable<number>) => {
-      for (const seq of seqs) {
-        api<TaskRunView>(`${executionPath(id)}/task-runs/${seq}`).then(
-          (run) => setOlder((map) => new Map(map).set(run.seq, run)),
-          () => undefined,
-        )
-      }
-    },
-    [id],
-  )
   useEffect(() => {
     if (events.length < seen.current) seen.current = 0
     const changed = new Set<number>()
     for (const { event } of events.slice(seen.current)) {
       const seq = typeof event.seq === 'number' ? event.seq : undefined
-      if (seq !== undefined && seq < windowStart && event.type !== 'task_started' && isOpen(olderRef.current.get(seq))) changed.add(seq)
+      if (seq !== undefined && seq < windowStart && event.type !== 'task_started' && isOpen(known.current.get(seq))) changed.add(seq)
     }
     seen.current = events.length
-    if (needsOlder) refetch(changed)
-  }, [events, windowStart, needsOlder, refetch])
-  // Runs that were open when their page was read may have ended before the events above were seen.
-  useEffect(() => {
-    if (complete) refetch([...olderRef.current.values()].filter((run) => run.seq < windowStart && isOpen(run)).map((run) => run.seq))
-    // Once, when the older runs are in.
-  }, [complete])
+    for (const seq of changed) {
+      api<TaskRunView>(`${executionPath(id)}/task-runs/${seq}`).then(
+        (run) => {
+          if (put([run])) setVersion((v) => v + 1)
+        },
+        () => undefined,
+      )
+    }
+  }, [events, id, windowStart, put])
 
   const itemCounts = useMemo(() => {
     const counts = new Map<number, number>()
@@ -82,10 +92,8 @@ export function useRunIndex(id: string, view: ExecutionView | undefined, events:
   }, [events])
 
   return useMemo((): RunIndex => {
-    const bySeq = new Map<number, TaskRunView>()
-    for (const [seq, run] of older) if (seq < windowStart) bySeq.set(seq, run)
-    for (const run of view?.task_results ?? []) bySeq.set(run.seq, run)
-    const runs = [...bySeq.values()].sort((a, b) => a.seq - b.seq)
-    return { runs, bySeq, itemCounts, partial: needsOlder && !complete }
-  }, [older, view, windowStart, itemCounts, needsOlder, complete])
+    const bySeq = new Map([...known.current].sort((a, b) => a[0] - b[0]))
+    return { runs: [...bySeq.values()], bySeq, itemCounts, partial: missing }
+    // `results` and `version` say when `known` changed.
+  }, [results, version, itemCounts, missing])
 }
