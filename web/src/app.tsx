@@ -1,4 +1,4 @@
-import { lazy, Suspense, type ReactNode } from 'react'
+import { lazy, Suspense, useEffect, type ReactNode } from 'react'
 import { apiKey, setApiKey } from './api.js'
 import { Link } from './components.js'
 import { KeyPrompt } from './key-prompt.js'
@@ -14,16 +14,20 @@ const EditorPage = lazy(() => loadEditor().then((m) => ({ default: m.EditorPage 
 /** Starts fetching the editor when a pointer or the keyboard reaches its link, before the click. */
 const preloadEditor = (): void => void loadEditor()
 /**
- * The pages that draw graphs (an execution, a flow) come with React Flow: a chunk of its own, so
- * that the executions list, where people land, does not wait for it. It is fetched once the first
- * page is drawn and the browser is idle, so that opening an execution does not wait either.
+ * The pages that draw graphs (an execution, a flow) come with React Flow: a chunk of their own, so
+ * that the executions list, where people land, does not wait for it. A pointer or the keyboard
+ * reaching a link to one starts fetching it, before the click.
  */
 const loadExecution = () => import('./pages/execution-page.js')
 const loadFlow = () => import('./pages/flow-page.js')
 const ExecutionPage = lazy(() => loadExecution().then((m) => ({ default: m.ExecutionPage })))
 const FlowPage = lazy(() => loadFlow().then((m) => ({ default: m.FlowPage })))
-const whenIdle = (fn: () => void): void => void ('requestIdleCallback' in window ? requestIdleCallback(fn, { timeout: 2000 }) : setTimeout(fn, 200))
-whenIdle(() => void Promise.all([loadExecution(), loadFlow()]))
+function preloadLinked(event: Event): void {
+  const link = event.target instanceof Element ? event.target.closest('a') : null
+  const route = link === null || link.origin !== location.origin ? undefined : parseRoute(link.pathname)
+  if (route?.page === 'execution') void loadExecution()
+  else if (route?.page === 'flow') void loadFlow()
+}
 
 function Loading({ children }: { children: ReactNode }): React.JSX.Element {
   return <Suspense fallback={<p className="fm-muted">Loading…</p>}>{children}</Suspense>
@@ -75,6 +79,14 @@ function Page({ route }: { route: Route }): React.JSX.Element {
 }
 
 export function App(): React.JSX.Element {
+  useEffect(() => {
+    window.addEventListener('pointerover', preloadLinked, { passive: true })
+    window.addEventListener('focusin', preloadLinked)
+    return () => {
+      window.removeEventListener('pointerover', preloadLinked)
+      window.removeEventListener('focusin', preloadLinked)
+    }
+  }, [])
   const { pathname } = useLocation()
   const route = parseRoute(pathname)
   return (
