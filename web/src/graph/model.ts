@@ -1,7 +1,8 @@
-import type { ExecutionView, Flow, FlowCondition, FlowTask, TaskRunView } from '../api.js'
+import type { ExecutionView, Flow, FlowTask, TaskRunView } from '../api.js'
 import { EMPTY_RUNS, isEnded, itemProgress, retryPending, waitOf, type ItemProgress, type RunIndex } from '../runs.js'
 import { childOf, type Wait } from '../waits.js'
 import { placeTasks } from './branches.js'
+import { branchesOf } from './condition-edges.js'
 import { flowFromRuns } from './flow-from-runs.js'
 import { END } from './read-flow.js'
 
@@ -70,40 +71,6 @@ export { END }
 export const taskNodeId = (name: string): string => `task:${name}`
 /** The `end` drawn inside a group's box: where a route ends its branch. */
 export const branchEndId = (group: string): string => `__branch-end:${group}`
-
-interface Branch {
-  readonly id: string
-  readonly target: string
-  readonly label: string
-  /** For status conditions: the source status that takes this branch. */
-  readonly status?: 'success' | 'failure'
-}
-
-/** Longest expression shown on an edge. */
-const MAX_LABEL = 40
-const clip = (text: string): string => (text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 1)}…` : text)
-
-/** The edges a condition adds (the README's flow reference and data conditions); a missing target is `end`. */
-function branchesOf(c: FlowCondition, index: number): Branch[] {
-  if (c.cases !== undefined) {
-    return [
-      ...c.cases.map((k, i) => ({ id: `c${index}:case${i}`, target: k.target === '' ? END : k.target, label: clip(k.when) })),
-      { id: `c${index}:default`, target: c.default ?? END, label: 'default' },
-    ]
-  }
-  if (c.when !== undefined) {
-    return [
-      { id: `c${index}:match`, target: c.target_task_success ?? END, label: clip(c.when) },
-      { id: `c${index}:other`, target: c.target_task_failure ?? END, label: 'else' },
-    ]
-  }
-  const outcome = c.outcome ?? 'success'
-  const other = outcome === 'success' ? 'failure' : 'success'
-  return [
-    { id: `c${index}:match`, target: c.target_task_success ?? END, label: outcome, status: outcome },
-    { id: `c${index}:other`, target: c.target_task_failure ?? END, label: other, status: other },
-  ]
-}
 
 /** The graph of a definition, with every node idle. */
 export function flowGraph(flow: Flow): GraphModel {

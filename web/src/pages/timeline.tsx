@@ -112,7 +112,10 @@ function Row(props: {
   const { row } = item
   const span = useMemo(() => (row.kind === 'branch' || (item.expandable && !item.expanded) ? spanOf(row) : undefined), [row, item.expandable, item.expanded])
   const latest = row.runs[row.runs.length - 1]
-  const items = row.kind === 'task' && latest !== undefined && row.children.some((c) => c.kind === 'item') ? itemsText(itemProgress(latest, row.children.flatMap((c) => c.runs), props.index, props.ended)) : undefined
+  const items = useMemo(
+    () => (row.kind === 'task' && latest !== undefined && row.children.some((c) => c.kind === 'item') ? itemsText(itemProgress(latest, row.children.flatMap((c) => c.runs), props.index, props.ended)) : undefined),
+    [row, latest, props.index, props.ended],
+  )
   return (
     <li className={`fm-wf-row kind-${row.kind}${props.selected ? ' selected' : ''}`} style={{ top: props.top, height: ROW_HEIGHT }} data-row={row.key} data-task={row.task} data-depth={item.depth}>
       <div className="fm-wf-label" style={{ paddingLeft: `${0.3 + item.depth * 0.9}rem` }}>
