@@ -35,7 +35,82 @@ const SEED_WITH_A_TYPO = {
   },
 }
 
+/** Orders fetched, three lookups side by side (one of them two tasks long), then each line priced, at most three at once. */
+const ORDER_FAN_OUT = {
+  id: 'order-fan-out',
+  name: 'Order fan-out',
+  start_task: 'fetch_order',
+  tasks: [
+    { name: 'fetch_order', type: 'delay', input: { ms: 120 } },
+    { name: 'lookups', parallel: ['prices', 'stock', 'customer'], join: 'all' },
+    { name: 'prices', type: 'delay', input: { ms: 420 } },
+    { name: 'apply_discounts', type: 'delay', input: { ms: 260 } },
+    { name: 'stock', type: 'delay', input: { ms: 750 } },
+    { name: 'customer', type: 'delay', input: { ms: 300 } },
+    { name: 'price_lines', type: 'delay', for_each: '[1, 2, 3, 4, 5, 6, 7]', max_concurrency: 3, input: { ms: '${120 + index * 20}' } },
+    { name: 'store', type: 'delay', input: { ms: 150 } },
+  ],
+  conditions: [
+    { name: 'after_fetch', source_task: 'fetch_order', outcome: 'success', target_task_success: 'lookups', target_task_failure: 'end' },
+    { name: 'after_prices', source_task: 'prices', outcome: 'success', target_task_success: 'apply_discounts', target_task_failure: 'end' },
+    { name: 'after_lookups', source_task: 'lookups', outcome: 'success', target_task_success: 'price_lines', target_task_failure: 'end' },
+    { name: 'after_lines', source_task: 'price_lines', outcome: 'success', target_task_success: 'store', target_task_failure: 'end' },
+  ],
+}
+
+/** A call to a service that is down: the failed attempt waits for its retry. */
+const FLAKY_CALL = {
+  id: 'notify-warehouse',
+  name: 'Notify the warehouse',
+  start_task: 'reserve',
+  tasks: [
+    { name: 'reserve', type: 'delay', input: { ms: 80 } },
+    { name: 'notify', type: 'fail', input: { message: 'warehouse API answered 503' }, retry: { max_attempts: 4, backoff_ms: 20_000 } },
+    { name: 'confirm', type: 'noop' },
+  ],
+  conditions: [
+    { name: 'after_reserve', source_task: 'reserve', outcome: 'success', target_task_success: 'notify', target_task_failure: 'end' },
+    { name: 'after_notify', source_task: 'notify', outcome: 'success', target_task_success: 'confirm', target_task_failure: 'end' },
+  ],
+}
+
 const SHOTS: readonly Shot[] = [
+  {
+    // An execution with a parallel group: the group a box around its branches, the path taken.
+    file: 'execution-graph.png',
+    async take(page, server) {
+      await server.engine.registerFlow(ORDER_FAN_OUT)
+      const done = await server.engine.run({ flowId: ORDER_FAN_OUT.id })
+      await page.goto(`${server.url}/ui/executions/${done.execution.id}`)
+      await page.locator('.fm-execution[data-status="completed"]').waitFor()
+      await page.locator('.fm-graph[data-ready]').waitFor()
+      await page.locator('.fm-event[data-type="execution_finished"]').waitFor()
+    },
+  },
+  {
+    // The same execution's timeline: the branches' bars overlap, the items run three at a time.
+    file: 'timeline.png',
+    async take(page, server) {
+      await server.engine.registerFlow(ORDER_FAN_OUT)
+      const done = await server.engine.run({ flowId: ORDER_FAN_OUT.id })
+      await page.goto(`${server.url}/ui/executions/${done.execution.id}?view=timeline`)
+      await page.locator('.fm-execution[data-status="completed"]').waitFor()
+      await page.locator('.fm-wf-row[data-task="store"] .fm-bar').waitFor()
+      await page.locator('.fm-event[data-type="execution_finished"]').waitFor()
+    },
+  },
+  {
+    // A failed attempt waiting for its retry: the node, the waits and the event list count down.
+    file: 'retry-wait.png',
+    async take(page, server) {
+      await server.engine.registerFlow(FLAKY_CALL)
+      const { executionId } = await server.engine.start({ flowId: FLAKY_CALL.id })
+      await page.goto(`${server.url}/ui/executions/${executionId}`)
+      await page.locator('.fm-node[data-task="notify"][data-state="retrying"]').waitFor()
+      await page.locator('.fm-graph[data-ready]').waitFor()
+      await page.locator('.fm-event[data-type="task_finished"]').getByText(/retrying in/).waitFor()
+    },
+  },
   {
     // The editor: a typo underlined where it is, the server's explanation on hover, the graph beside.
     file: 'editor.png',

@@ -204,11 +204,13 @@ function startIndex(runs: readonly RunWrite[], seq: number): number {
 }
 
 function startedData(c: StartRun): object {
-  if (c.parentSeq === null && c.branch === null && c.item === null) return { seq: c.seq, task_type: c.task.type, attempt: c.attempt, step: c.step }
+  if (c.parentSeq === null && c.branch === null && c.item === null && c.items === undefined) return { seq: c.seq, task_type: c.task.type, attempt: c.attempt, step: c.step }
   const data: Record<string, unknown> = { seq: c.seq, task_type: c.task.type, attempt: c.attempt, step: c.step }
   if (c.parentSeq !== null) data.parent_seq = c.parentSeq
   if (c.branch !== null) data.branch = c.branch
   if (c.item !== null) data.item = c.item
+  // A for_each task's item count: what its progress is measured against (the UI's "3/10 items").
+  if (c.items !== undefined) data.item_count = c.items.length
   return data
 }
 

@@ -88,7 +88,7 @@ describe.skipIf(!available)('the web UI in Chromium', () => {
 
     await node(page, 'task2').getByRole('button').click()
     const runs = page.locator('.fm-task-runs[data-task="task2"]')
-    await runs.getByText('step 2, attempt 1').waitFor()
+    await runs.getByText('run 2, attempt 1').waitFor()
     await runs.getByText('RECORD-1').first().waitFor()
 
     await page.setViewportSize({ width: 390, height: 844 })

@@ -227,6 +227,21 @@ describe('GET /api/v1/executions/{id}/events through inject', () => {
   it('answers 404 as a problem for an unknown execution', async () => {
     expectProblem(await t.app.inject({ url: '/api/v1/executions/nope/events' }), 404, 'EXECUTION_NOT_FOUND')
   })
+
+  it('tells how many items a for_each run has when it starts, and each item run its index', async () => {
+    const flow = { id: 'items', name: 'Items', start_task: 'each', tasks: [{ name: 'each', type: 'noop', for_each: '[10, 20, 30, 40]', input: { n: '${item}' } }], conditions: [] }
+    const done = (await post('/api/v1/executions', { flow })).json()
+    expect(done.status).toBe('completed')
+    const res = await t.app.inject({ url: `/api/v1/executions/${done.execution_id}/events` })
+    const started = [...res.body.matchAll(/^event: task_started\ndata: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as { seq: number; item_count?: number; item?: number; parent_seq?: number })
+    expect(started[0]).toMatchObject({ seq: 1, item_count: 4 })
+    expect(started.slice(1).map((e) => [e.parent_seq, e.item, e.item_count])).toEqual([
+      [1, 0, undefined],
+      [1, 1, undefined],
+      [1, 2, undefined],
+      [1, 3, undefined],
+    ])
+  })
 })
 
 describe('GET /api/v1/executions/{id}/flow', () => {

@@ -17,6 +17,9 @@ export const isTerminal = (status: ExecutionStatus): boolean => status === 'comp
 
 export type TaskRunView = Schemas['TaskRun']
 export type TaskRunStatus = TaskRunView['status']
+/** What a parked run waits for: `{timer}`, `{signal, timeout_at?}` or `{child}` (a sub-flow's execution). */
+export type WaitingFor = NonNullable<TaskRunView['waiting_for']>
+export type TaskRunPage = Schemas['TaskRunPage'] & Page<TaskRunView>
 export type ExecutionSummary = Schemas['ExecutionSummary']
 export type ExecutionView = Schemas['Execution']
 

@@ -1,10 +1,8 @@
-import { lazy, Suspense } from 'react'
+import { lazy, Suspense, useEffect, type ReactNode } from 'react'
 import { apiKey, setApiKey } from './api.js'
 import { Link } from './components.js'
 import { KeyPrompt } from './key-prompt.js'
-import { ExecutionPage } from './pages/execution-page.js'
 import { ExecutionsPage } from './pages/executions-page.js'
-import { FlowPage } from './pages/flow-page.js'
 import { FlowsPage } from './pages/flows-page.js'
 import { TasksPage } from './pages/tasks-page.js'
 import { href, onLinkClick, parseRoute, useLocation, type Route } from './router.js'
@@ -15,6 +13,25 @@ const loadEditor = () => import('./pages/editor-page.js')
 const EditorPage = lazy(() => loadEditor().then((m) => ({ default: m.EditorPage })))
 /** Starts fetching the editor when a pointer or the keyboard reaches its link, before the click. */
 const preloadEditor = (): void => void loadEditor()
+/**
+ * The pages that draw graphs (an execution, a flow) come with React Flow: a chunk of their own, so
+ * that the executions list, where people land, does not wait for it. A pointer or the keyboard
+ * reaching a link to one starts fetching it, before the click.
+ */
+const loadExecution = () => import('./pages/execution-page.js')
+const loadFlow = () => import('./pages/flow-page.js')
+const ExecutionPage = lazy(() => loadExecution().then((m) => ({ default: m.ExecutionPage })))
+const FlowPage = lazy(() => loadFlow().then((m) => ({ default: m.FlowPage })))
+function preloadLinked(event: Event): void {
+  const link = event.target instanceof Element ? event.target.closest('a') : null
+  const route = link === null || link.origin !== location.origin ? undefined : parseRoute(link.pathname)
+  if (route?.page === 'execution') void loadExecution()
+  else if (route?.page === 'flow') void loadFlow()
+}
+
+function Loading({ children }: { children: ReactNode }): React.JSX.Element {
+  return <Suspense fallback={<p className="fm-muted">Loading…</p>}>{children}</Suspense>
+}
 
 const NAV = [
   { to: href.executions(), label: 'Executions', pages: ['executions', 'execution'] },
@@ -28,11 +45,19 @@ function Page({ route }: { route: Route }): React.JSX.Element {
     case 'executions':
       return <ExecutionsPage />
     case 'execution':
-      return <ExecutionPage key={route.id} id={route.id} />
+      return (
+        <Loading>
+          <ExecutionPage key={route.id} id={route.id} />
+        </Loading>
+      )
     case 'flows':
       return <FlowsPage />
     case 'flow':
-      return <FlowPage key={route.id} id={route.id} />
+      return (
+        <Loading>
+          <FlowPage key={route.id} id={route.id} />
+        </Loading>
+      )
     case 'editor':
       return (
         <Suspense fallback={<p className="fm-muted">Loading the editor…</p>}>
@@ -54,6 +79,14 @@ function Page({ route }: { route: Route }): React.JSX.Element {
 }
 
 export function App(): React.JSX.Element {
+  useEffect(() => {
+    window.addEventListener('pointerover', preloadLinked, { passive: true })
+    window.addEventListener('focusin', preloadLinked)
+    return () => {
+      window.removeEventListener('pointerover', preloadLinked)
+      window.removeEventListener('focusin', preloadLinked)
+    }
+  }, [])
   const { pathname } = useLocation()
   const route = parseRoute(pathname)
   return (

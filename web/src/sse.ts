@@ -3,9 +3,11 @@ import { reachingFetch } from './connection.js'
 
 /**
  * An event of GET /api/v1/executions/{id}/events: `{type, execution_id, event_seq, at, task_name,
- * ...data}`. Types include execution_queued, execution_started, task_started {attempt},
- * task_finished {status, duration_ms, error, next_task}, routed {to, condition}, task_interrupted,
- * execution_resumed, cancel_requested and execution_finished {status, error}; unknown types are shown as they come.
+ * ...data}`. Types include execution_queued, execution_started, task_started {seq, attempt,
+ * parent_seq?, branch?, item?, item_count?}, task_waiting {seq, waiting_for}, task_finished {seq,
+ * attempt, status, duration_ms, error, next_task, retry_at?}, routed {to}, task_interrupted {seq},
+ * execution_resumed, cancel_requested and execution_finished {status, error}; unknown types are
+ * shown as they come.
  */
 export interface WireEvent {
   readonly type: string
@@ -31,7 +33,7 @@ interface Message {
  * fetch; a dropped connection is resumed with Last-Event-ID (an `id:` line on its own counts), so
  * every message arrives once, and an unreachable server is waited for (see connection.ts).
  */
-async function followStream(path: string, onMessage: (message: Message) => 'stop' | undefined, signal: AbortSignal): Promise<void> {
+async function followStream(path: string, onMessage: (message: Message) => 'stop' | undefined, signal: AbortSignal, ended: () => boolean = () => false): Promise<void> {
   let lastId: string | undefined
   let retryMs = 2000
   while (!signal.aborted) {
@@ -48,7 +50,10 @@ async function followStream(path: string, onMessage: (message: Message) => 'stop
       let buffer = ''
       for (;;) {
         const { value, done } = await reader.read()
-        if (done) break
+        if (done) {
+          if (ended()) return
+          break
+        }
         buffer += value
         let end: number
         while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -91,17 +96,24 @@ function parseJson<T>(text: string): T | undefined {
   }
 }
 
-/** Follows an execution's event stream until its execution_finished or until `signal` aborts. */
+/**
+ * Follows an execution's event stream until the server closes it after the execution's end, or until
+ * `signal` aborts. A resumed execution's history goes on past its first execution_finished: the
+ * server replays it whole and closes the stream only at the last one.
+ */
 export function followExecution(id: string, onEvent: (event: IdentifiedEvent) => void, signal: AbortSignal): Promise<void> {
+  let last: string | undefined
   return followStream(
     `${executionPath(id)}/events`,
     (message) => {
       const event = parseJson<WireEvent & { event_seq?: number }>(message.data)
       if (event === undefined || typeof event.event_seq !== 'number') return undefined
+      last = event.type
       onEvent({ id: event.event_seq, event })
-      return event.type === 'execution_finished' ? 'stop' : undefined
+      return undefined
     },
     signal,
+    () => last === 'execution_finished',
   )
 }
 
@@ -112,12 +124,13 @@ export interface ExecutionChange extends Omit<ExecutionSummary, 'input'> {
 }
 
 /**
- * Follows GET /api/v1/events, the status changes of every execution, until `signal` aborts.
- * `onReset` is called when more changed than the stream tells one by one: read the list again.
+ * Follows GET /api/v1/events, the status changes of every execution, until `signal` aborts; with
+ * `since` (ISO), the executions changed since then come first. `onReset` is called when more
+ * changed than the stream tells one by one: read the list again.
  */
-export function followExecutions(handlers: { onChange: (change: ExecutionChange) => void; onReset: () => void }, signal: AbortSignal): Promise<void> {
+export function followExecutions(handlers: { onChange: (change: ExecutionChange) => void; onReset: () => void }, signal: AbortSignal, since?: string): Promise<void> {
   return followStream(
-    '/api/v1/events',
+    `/api/v1/events${since === undefined ? '' : `?since=${encodeURIComponent(since)}`}`,
     (message) => {
       if (message.event === 'reset') handlers.onReset()
       const change = parseJson<ExecutionChange>(message.data)

@@ -34,7 +34,7 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
         operationId: 'streamExecutionEvents',
         summary: 'Server-sent events of an execution: its history, then live events until it ends',
         description:
-          'The execution\'s whole event log: execution_queued, execution_started, task_started, task_waiting, task_finished (with retry_at when a retry is planned), routed, task_interrupted, execution_resumed, cancel_requested, execution_finished. A resumed execution\'s history goes on past its earlier execution_finished; the stream closes at the last one. Each event\'s id is its position in the log; send Last-Event-ID to resume after it. Comments (": heartbeat") keep the connection open.',
+          'The execution\'s whole event log: execution_queued, execution_started, task_started (with item_count for a for_each task), task_waiting, task_finished (with retry_at when a retry is planned), routed, task_interrupted, execution_resumed, cancel_requested, execution_finished. A resumed execution\'s history goes on past its earlier execution_finished; the stream closes at the last one. Each event\'s id is its position in the log; send Last-Event-ID to resume after it. Comments (": heartbeat") keep the connection open.',
         params: z.object({ id: z.string().min(1).max(200) }),
         querystring: z.strictObject({ last_event_id: z.coerce.number().int().optional() }),
         produces: ['text/event-stream'],

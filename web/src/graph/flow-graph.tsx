@@ -1,30 +1,12 @@
-import {
-  BaseEdge,
-  Controls,
-  getViewportForBounds,
-  Handle,
-  MarkerType,
-  Position,
-  ReactFlow,
-  ReactFlowProvider,
-  useReactFlow,
-  type Edge,
-  type EdgeProps,
-  type Node,
-  type NodeProps,
-} from '@xyflow/react'
+import { BaseEdge, Controls, getViewportForBounds, MarkerType, ReactFlow, ReactFlowProvider, useReactFlow, type Edge, type EdgeProps } from '@xyflow/react'
 import '@xyflow/react/dist/base.css'
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react'
-import { elapsed, formatMs, useNow } from '../format.js'
 import { drawnBounds, FIT_PADDING } from './fit.js'
-import { LARGE_GRAPH, layoutGraph, NODE_SIZE, type Layout } from './layout.js'
+import { LARGE_GRAPH, layoutGraph, type Layout } from './layout.js'
 import { structureKey, type GraphModel, type GraphNode, type NodeState } from './model.js'
+import { FmNodeView, GroupNodeView, type FmNode } from './nodes.js'
+import { NODE_SIZE } from './sizes.js'
 
-interface NodeData extends Record<string, unknown> {
-  readonly node: GraphNode
-  readonly selected: boolean
-  readonly onSelect: ((task: string) => void) | undefined
-}
 interface EdgeData extends Record<string, unknown> {
   readonly points: readonly { x: number; y: number }[] | undefined
   readonly label: string
@@ -32,74 +14,7 @@ interface EdgeData extends Record<string, unknown> {
   readonly title: string
   readonly taken: boolean
 }
-type FmNode = Node<NodeData, 'fm'>
 type FmEdge = Edge<EdgeData, 'routed'>
-
-export const STATE_LABEL: Record<NodeState, string> = {
-  idle: '',
-  pending: 'pending',
-  running: 'running',
-  succeeded: 'succeeded',
-  failed: 'failed',
-  retried: 'retried',
-  skipped: 'skipped',
-  interrupted: 'interrupted',
-}
-const STATE_ICON: Record<NodeState, string> = { idle: '', pending: '○', running: '◔', succeeded: '✓', failed: '✕', retried: '↻', skipped: '–', interrupted: '⏸' }
-
-function Timer({ since }: { since: string }): React.JSX.Element {
-  const now = useNow(true)
-  return <span className="fm-timer">{formatMs(elapsed(since, null, now))}</span>
-}
-
-const FmNodeView = memo(function FmNodeView({ data }: NodeProps<FmNode>): React.JSX.Element {
-  const { node, selected, onSelect } = data
-  const handles = (
-    <>
-      <Handle type="target" position={Position.Top} isConnectable={false} />
-      <Handle type="source" position={Position.Bottom} isConnectable={false} />
-    </>
-  )
-  if (node.kind === 'start') return <div className="fm-start" title="start">{handles}</div>
-  if (node.kind === 'end') {
-    return (
-      <div className={`fm-end state-${node.state}`} title={node.state === 'idle' ? 'end' : `end (${node.state === 'skipped' || node.state === 'pending' ? 'not reached' : 'reached'})`}>
-        {handles}end
-      </div>
-    )
-  }
-  const state = STATE_LABEL[node.state]
-  const detail = (
-    <>
-      <span className="fm-node-name">{node.label}</span>
-      <span className="fm-node-meta">
-        {node.kind === 'missing' ? (
-          <span>unknown task</span>
-        ) : (
-          <>
-            {state === '' ? <span>{node.type ?? node.description ?? ''}</span> : <span className="fm-node-state">{STATE_ICON[node.state]} {state}</span>}
-            {node.runningSince !== undefined ? <Timer since={node.runningSince} /> : node.durationMs !== undefined ? <span>{formatMs(node.durationMs)}</span> : null}
-            {node.runs > 1 ? <span title={`${node.runs} task runs`}>×{node.runs}</span> : null}
-          </>
-        )}
-      </span>
-    </>
-  )
-  const className = `fm-node kind-${node.kind} state-${node.state}${selected ? ' selected' : ''}`
-  return (
-    <div className={className} data-task={node.label} data-state={node.state} title={node.description ?? node.error ?? node.label}>
-      {handles}
-      {onSelect === undefined || node.kind !== 'task' ? (
-        <div className="fm-node-body">{detail}</div>
-      ) : (
-        // The click (from the pointer, Enter or Space) bubbles to React Flow's onNodeClick, which selects.
-        <button type="button" className="fm-node-body" aria-pressed={selected} aria-label={`${node.label}${state === '' ? '' : `, ${state}`}: show its task runs`}>
-          {detail}
-        </button>
-      )}
-    </div>
-  )
-})
 
 const RoutedEdge = memo(function RoutedEdge({ id, data, sourceX, sourceY, targetX, targetY, markerEnd }: EdgeProps<FmEdge>): React.JSX.Element {
   const points = data?.points
@@ -119,11 +34,11 @@ const RoutedEdge = memo(function RoutedEdge({ id, data, sourceX, sourceY, target
   )
 })
 
-const nodeTypes = { fm: FmNodeView }
+const nodeTypes = { fm: FmNodeView, fmGroup: GroupNodeView }
 
 /** For a large graph, what to show first: the tasks that matter (running or failed, else the first few), readable, rather than hundreds of specks. */
 function focusOptions(model: GraphModel): { padding: typeof FIT_PADDING; maxZoom: number; nodes: { id: string }[] } {
-  const focus = model.nodes.filter((n) => n.state === 'running' || n.state === 'failed')
+  const focus = model.nodes.filter((n) => n.state === 'running' || n.state === 'waiting' || n.state === 'retrying' || n.state === 'failed')
   const nodes = (focus.length > 0 ? focus : model.nodes.slice(0, 6)).map((n) => ({ id: n.id }))
   return { padding: FIT_PADDING, maxZoom: 1, nodes }
 }
@@ -188,16 +103,26 @@ function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): Reac
       }
     }
     const drawn = current.stubs.size > 0 ? [...model.nodes.filter((n) => n !== end), ...stubNodes] : model.nodes
-    return drawn.map((node) => {
+    // React Flow places a group's tasks relative to its box, and wants each box before what it holds.
+    const byId = new Map(drawn.map((n) => [n.id, n]))
+    const depth = (node: GraphNode): number => {
+      let d = 0
+      for (let at = node.parent; at !== undefined && d < drawn.length; at = byId.get(at)?.parent) d++
+      return d
+    }
+    const ordered = drawn.map((node) => ({ node, depth: depth(node) })).sort((a, b) => a.depth - b.depth)
+    return ordered.map(({ node }) => {
       const box = current.nodes.get(node.id)
-      const size = NODE_SIZE[node.kind]
+      const parentBox = node.parent === undefined ? undefined : current.nodes.get(node.parent)
+      const size = node.kind === 'group' && box !== undefined ? box : NODE_SIZE[node.kind]
       return {
         id: node.id,
-        type: 'fm',
-        position: { x: box?.x ?? 0, y: box?.y ?? 0 },
+        type: node.kind === 'group' ? 'fmGroup' : 'fm',
+        position: { x: (box?.x ?? 0) - (parentBox?.x ?? 0), y: (box?.y ?? 0) - (parentBox?.y ?? 0) },
+        ...(parentBox === undefined || node.parent === undefined ? {} : { parentId: node.parent }),
         width: size.width,
         height: size.height,
-        data: { node, selected: node.kind === 'task' && node.label === selected, onSelect },
+        data: { node, selected: (node.kind === 'task' || node.kind === 'group') && node.label === selected, onSelect },
         draggable: false,
         selectable: false,
         focusable: false,
@@ -297,7 +222,7 @@ function GraphCanvas({ model, selected, onSelect, label }: FlowGraphProps): Reac
           ? {}
           : {
               onNodeClick: (_event: React.MouseEvent, clicked: FmNode) => {
-                if (clicked.data.node.kind === 'task') onSelect(clicked.data.node.label)
+                if (clicked.data.node.kind === 'task' || clicked.data.node.kind === 'group') onSelect(clicked.data.node.label)
               },
             })}
         minZoom={0.05}

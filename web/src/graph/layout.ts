@@ -1,7 +1,8 @@
 import type { ELK, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js'
-import { fastLayout } from './fast-layout.js'
+import { nestedFastLayout } from './nested-layout.js'
 import { labelSize } from './fit.js'
-import type { GraphModel, NodeKind } from './model.js'
+import type { GraphModel, GraphNode } from './model.js'
+import { GROUP_PADDING, NODE_SIZE } from './sizes.js'
 
 type Box = { x: number; y: number; width: number; height: number }
 type Route = { points: { x: number; y: number }[]; label?: { x: number; y: number } }
@@ -13,15 +14,6 @@ export interface Layout {
   /** Edges to `end` drawn to an `end` terminal of their own (large graphs), by edge id: the terminal's node id. */
   readonly stubs: ReadonlyMap<string, string>
 }
-
-export const NODE_SIZE: Record<NodeKind, { width: number; height: number }> = {
-  start: { width: 20, height: 20 },
-  task: { width: 184, height: 58 },
-  missing: { width: 184, height: 58 },
-  end: { width: 72, height: 36 },
-}
-
-
 
 let elk: Promise<ELK> | undefined
 
@@ -49,19 +41,20 @@ export const endStubId = (edgeId: string): string => `__end:${edgeId}`
 
 /**
  * Lays a graph out top to bottom: with ELK's layered algorithm, or, above LARGE_GRAPH nodes, with
- * `fastLayout`. ELK on a 500-task flow takes minutes as drawn (every edge to the one `end` node
+ * `nestedFastLayout`. ELK on a 500-task flow takes minutes as drawn (every edge to the one `end` node
  * spans all the layers below its source, and a layered layout pays for each layer crossed) and still
  * about two seconds, cold, in a browser once those edges are gone. So a large graph gets a linear-time
  * layered layout, and each of its edges to `end` a small `end` terminal of its own beside its source.
+ * Boxes are in graph coordinates, a group's tasks included (not relative to their group).
  */
 export async function layoutGraph(model: GraphModel): Promise<Layout> {
   const large = model.nodes.length > LARGE_GRAPH
-  const endId = model.nodes.find((n) => n.kind === 'end')?.id
+  const endId = model.nodes.find((n) => n.kind === 'end' && n.parent === undefined)?.id
   const stubbed = large && endId !== undefined ? model.edges.filter((e) => e.target === endId) : []
   const withStub = new Set(stubbed.map((e) => e.source))
   const stubRoom = NODE_SIZE.end.width + STUB_GAP
   const placed = large
-    ? fastLayout(model, (_id, kind) => NODE_SIZE[kind], new Set(endId === undefined ? [] : [endId]), (id) => (withStub.has(id) ? stubRoom : 0))
+    ? nestedFastLayout(model, new Set(endId === undefined ? [] : [endId]), (id) => (withStub.has(id) ? stubRoom : 0))
     : await elkLayout(model)
   const { nodes, edges } = placed
   const stubs = new Map<string, string>()
@@ -79,8 +72,26 @@ export async function layoutGraph(model: GraphModel): Promise<Layout> {
   return { nodes, edges, stubs }
 }
 
+const padding = `[top=${GROUP_PADDING.top},left=${GROUP_PADDING.left},bottom=${GROUP_PADDING.bottom},right=${GROUP_PADDING.right}]`
+
 async function elkLayout(model: GraphModel): Promise<{ nodes: Map<string, Box>; edges: Map<string, Route> }> {
   const engine = await loadElk()
+  const ids = new Set(model.nodes.map((n) => n.id))
+  const inside = new Map<string, GraphNode[]>()
+  for (const node of model.nodes) if (node.parent !== undefined && ids.has(node.parent)) inside.set(node.parent, [...(inside.get(node.parent) ?? []), node])
+  const toElk = (node: GraphNode): ElkNode => {
+    const children = inside.get(node.id)
+    if (node.kind !== 'group' || children === undefined) return { id: node.id, ...NODE_SIZE[node.kind] }
+    return {
+      id: node.id,
+      layoutOptions: {
+        'elk.padding': padding,
+        'elk.nodeSize.constraints': 'MINIMUM_SIZE',
+        'elk.nodeSize.minimum': `(${NODE_SIZE.group.width}, ${NODE_SIZE.group.height})`,
+      },
+      children: children.map(toElk),
+    }
+  }
   const graph: ElkNode = {
     id: 'root',
     layoutOptions: {
@@ -92,8 +103,13 @@ async function elkLayout(model: GraphModel): Promise<{ nodes: Map<string, Box>; 
       'elk.spacing.edgeLabel': '4',
       'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+      // A group's branches are laid out with the rest, so that routes into and out of its box are
+      // routed as one; every coordinate comes back in the graph's own frame.
+      'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+      'elk.json.shapeCoords': 'ROOT',
+      'elk.json.edgeCoords': 'ROOT',
     },
-    children: model.nodes.map((node) => ({ id: node.id, ...NODE_SIZE[node.kind] })),
+    children: model.nodes.filter((n) => n.parent === undefined || !ids.has(n.parent)).map(toElk),
     edges: model.edges.map(
       (edge): ElkExtendedEdge => ({
         id: edge.id,
@@ -105,18 +121,22 @@ async function elkLayout(model: GraphModel): Promise<{ nodes: Map<string, Box>; 
   }
   const result = await engine.layout(graph)
   const nodes = new Map<string, Box>()
-  for (const child of result.children ?? []) {
-    nodes.set(child.id, { x: child.x ?? 0, y: child.y ?? 0, width: child.width ?? 0, height: child.height ?? 0 })
-  }
   const edges = new Map<string, Route>()
-  for (const edge of result.edges ?? []) {
-    const section = edge.sections?.[0]
-    if (section === undefined) continue
-    const points = [section.startPoint, ...(section.bendPoints ?? []), section.endPoint]
-    const label = edge.labels?.[0]
-    const at = label?.x === undefined || label.y === undefined ? midpoint(points) : { x: label.x + (label.width ?? 0) / 2, y: label.y + (label.height ?? 0) / 2 }
-    edges.set(edge.id, { points, ...(at === undefined ? {} : { label: at }) })
+  const collect = (node: ElkNode): void => {
+    for (const child of node.children ?? []) {
+      nodes.set(child.id, { x: child.x ?? 0, y: child.y ?? 0, width: child.width ?? 0, height: child.height ?? 0 })
+      collect(child)
+    }
+    for (const edge of node.edges ?? []) {
+      const section = edge.sections?.[0]
+      if (section === undefined) continue
+      const points = [section.startPoint, ...(section.bendPoints ?? []), section.endPoint]
+      const label = edge.labels?.[0]
+      const at = label?.x === undefined || label.y === undefined ? midpoint(points) : { x: label.x + (label.width ?? 0) / 2, y: label.y + (label.height ?? 0) / 2 }
+      edges.set(edge.id, { points, ...(at === undefined ? {} : { label: at }) })
+    }
   }
+  collect(result)
   return { nodes, edges }
 }
 

@@ -7,7 +7,8 @@ import { lineOf, locatePointers, spanOf, syntaxErrorOffset, type Span } from '..
 import { RunPanel } from '../editor/run-panel.js'
 import { FlowGraph } from '../graph/flow-graph.js'
 import { preloadLayout } from '../graph/layout.js'
-import { flowGraph, readFlow } from '../graph/model.js'
+import { flowGraph } from '../graph/model.js'
+import { readFlow } from '../graph/read-flow.js'
 import { useLocation } from '../router.js'
 
 const SEED_DOCUMENT = {

@@ -9,9 +9,11 @@ export interface ExecutionFilters {
   /** ISO 8601 times, or '' for none. */
   readonly created_after: string
   readonly created_before: string
+  /** A parent execution's id: its sub-flows' executions only. */
+  readonly parent_execution_id: string
 }
 
-export const FILTER_NAMES = ['status', 'flow_id', 'id_prefix', 'created_after', 'created_before'] as const
+export const FILTER_NAMES = ['status', 'flow_id', 'id_prefix', 'created_after', 'created_before', 'parent_execution_id'] as const
 
 export function readFilters(search: URLSearchParams): ExecutionFilters {
   return {
@@ -20,20 +22,22 @@ export function readFilters(search: URLSearchParams): ExecutionFilters {
     id_prefix: search.get('id_prefix') ?? '',
     created_after: search.get('created_after') ?? '',
     created_before: search.get('created_before') ?? '',
+    parent_execution_id: search.get('parent_execution_id') ?? '',
   }
 }
 
 export const hasFilters = (f: ExecutionFilters): boolean => FILTER_NAMES.some((name) => f[name] !== '')
 
 /** Whether an execution belongs in the list: what the server's filter would answer. */
-export function matchesFilters(e: Pick<ExecutionSummary, 'execution_id' | 'flow_id' | 'status' | 'created_at'>, f: ExecutionFilters): boolean {
+export function matchesFilters(e: Pick<ExecutionSummary, 'execution_id' | 'flow_id' | 'status' | 'created_at' | 'parent_execution_id'>, f: ExecutionFilters): boolean {
   const created = Date.parse(e.created_at)
   return (
     (f.status === '' || e.status === f.status) &&
     (f.flow_id === '' || e.flow_id === f.flow_id) &&
     (f.id_prefix === '' || e.execution_id.startsWith(f.id_prefix)) &&
     (f.created_after === '' || created >= Date.parse(f.created_after)) &&
-    (f.created_before === '' || created < Date.parse(f.created_before))
+    (f.created_before === '' || created < Date.parse(f.created_before)) &&
+    (f.parent_execution_id === '' || e.parent_execution_id === f.parent_execution_id)
   )
 }
 
@@ -53,17 +57,19 @@ function fromLocalInput(value: string): string {
   return Number.isNaN(d.getTime()) ? '' : d.toISOString()
 }
 
-/** Status and flow apply at once; the id prefix and the time range when the form is submitted. */
+/** Status and flow apply at once; the id prefix, the time range and the parent when the form is submitted. */
 export function FilterBar(props: { filters: ExecutionFilters; flows: readonly FlowSummary[]; onChange: (next: Partial<ExecutionFilters>) => void }): React.JSX.Element {
   const { filters } = props
   const [flowText, setFlowText] = useState(filters.flow_id)
   const [idPrefix, setIdPrefix] = useState(filters.id_prefix)
   const [after, setAfter] = useState(toLocalInput(filters.created_after))
   const [before, setBefore] = useState(toLocalInput(filters.created_before))
+  const [parent, setParent] = useState(filters.parent_execution_id)
   useEffect(() => setFlowText(filters.flow_id), [filters.flow_id])
   useEffect(() => setIdPrefix(filters.id_prefix), [filters.id_prefix])
   useEffect(() => setAfter(toLocalInput(filters.created_after)), [filters.created_after])
   useEffect(() => setBefore(toLocalInput(filters.created_before)), [filters.created_before])
+  useEffect(() => setParent(filters.parent_execution_id), [filters.parent_execution_id])
   const known = useMemo(() => new Set(props.flows.map((f) => f.id)), [props.flows])
   return (
     <form
@@ -72,7 +78,13 @@ export function FilterBar(props: { filters: ExecutionFilters; flows: readonly Fl
       aria-label="Filter executions"
       onSubmit={(event) => {
         event.preventDefault()
-        props.onChange({ flow_id: flowText.trim(), id_prefix: idPrefix.trim(), created_after: fromLocalInput(after), created_before: fromLocalInput(before) })
+        props.onChange({
+          flow_id: flowText.trim(),
+          id_prefix: idPrefix.trim(),
+          created_after: fromLocalInput(after),
+          created_before: fromLocalInput(before),
+          parent_execution_id: parent.trim(),
+        })
       }}
     >
       <label>
@@ -117,11 +129,15 @@ export function FilterBar(props: { filters: ExecutionFilters; flows: readonly Fl
         until
         <input type="datetime-local" value={before} onChange={(event) => setBefore(event.target.value)} />
       </label>
+      <label>
+        Sub-flows of
+        <input value={parent} placeholder="a parent execution's id" spellCheck={false} autoComplete="off" onChange={(event) => setParent(event.target.value)} />
+      </label>
       <button type="submit" className="fm-button">
         Filter
       </button>
       {hasFilters(filters) ? (
-        <button type="button" className="fm-button" onClick={() => props.onChange({ status: '', flow_id: '', id_prefix: '', created_after: '', created_before: '' })}>
+        <button type="button" className="fm-button" onClick={() => props.onChange({ status: '', flow_id: '', id_prefix: '', created_after: '', created_before: '', parent_execution_id: '' })}>
           Clear
         </button>
       ) : null}

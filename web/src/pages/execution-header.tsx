@@ -97,6 +97,15 @@ export function ExecutionHeader({ view, onChanged }: { view: ExecutionView; onCh
             )}
           </dd>
         </div>
+        {view.parent_execution_id !== null ? (
+          <div>
+            <dt>Sub-flow of</dt>
+            <dd className="fm-parent">
+              <Link to={href.execution(view.parent_execution_id)}>{view.parent_execution_id}</Link>
+              {view.parent_task === null ? null : <span className="fm-muted"> (task {view.parent_task})</span>}
+            </dd>
+          </div>
+        ) : null}
         <div>
           <dt>Started</dt>
           <dd>{formatTime(view.started_at ?? view.created_at)}</dd>
@@ -107,7 +116,7 @@ export function ExecutionHeader({ view, onChanged }: { view: ExecutionView; onCh
         </div>
         <div>
           <dt>Task runs</dt>
-          <dd>{view.task_results.length}</dd>
+          <dd>{view.task_run_count}</dd>
         </div>
       </dl>
       {view.error !== null ? (

@@ -1,21 +1,38 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
-import { api, ApiError, executionPath, isTerminal, type ExecutionView, type Flow } from '../api.js'
+import { lazy, Suspense, useCallback, useEffect, useMemo } from 'react'
+import { api, ApiError, executionPath, isTerminal, type ExecutionView, type Flow, type FlowTask } from '../api.js'
 import { ErrorBox, Link, useCoalesced, useLoad, useTitle } from '../components.js'
 import { FlowGraph } from '../graph/flow-graph.js'
 import { preloadLayout } from '../graph/layout.js'
-import { executionGraph } from '../graph/model.js'
+import { executionGraph, NODE_STATES } from '../graph/model.js'
 import { href, navigate, useLocation } from '../router.js'
-import { followExecution, type IdentifiedEvent } from '../sse.js'
+import { ChildExecutions } from './child-executions.js'
+import { EventList } from './event-list.js'
 import { ExecutionHeader } from './execution-header.js'
 import { TaskRuns } from './task-runs.js'
-import { Timeline } from './timeline.js'
+import { useExecutionEvents } from './use-execution-events.js'
+import { useRunIndex } from './use-run-index.js'
+import { currentWaits, WaitingPanel } from './waiting-panel.js'
 
-/** One execution at /ui/executions/{id}: its graph, the selected task's runs, and the event timeline, live. */
+/** The timeline is a chunk of its own, fetched when its tab is first opened (or hovered). */
+const loadTimeline = () => import('./timeline.js')
+const Timeline = lazy(() => loadTimeline().then((m) => ({ default: m.Timeline })))
+const preloadTimeline = (): void => void loadTimeline()
+
+const VIEWS = [
+  { id: 'graph', label: 'Graph' },
+  { id: 'timeline', label: 'Timeline' },
+] as const
+
+/**
+ * One execution at /ui/executions/{id}: its graph or its timeline, what it waits for, the selected
+ * task's runs, its child executions and its event log, all live.
+ */
 export function ExecutionPage({ id }: { id: string }): React.JSX.Element {
   useTitle(`Execution ${id}`)
   useEffect(preloadLayout, [])
   const { search } = useLocation()
   const selected = search.get('task') ?? undefined
+  const shown = search.get('view') === 'timeline' ? 'timeline' : 'graph'
   const execution = useLoad((signal) => api<ExecutionView>(executionPath(id), { signal }), [id])
   const view = execution.data
   const definition = useLoad(
@@ -26,56 +43,28 @@ export function ExecutionPage({ id }: { id: string }): React.JSX.Element {
     },
     [id, view?.flow_id, view?.flow_version],
   )
+  // Large executions are read again less often: each read carries up to 1,000 runs.
+  const reloadSoon = useCoalesced(execution.reload, (view?.task_run_count ?? 0) > 1000 ? 1000 : 150)
+  const { events, reopen } = useExecutionEvents(id, view, reloadSoon)
+  const index = useRunIndex(id, view, events)
+  const flow = definition.data
+  const tasks = useMemo(() => new Map<string, FlowTask>((flow?.tasks ?? []).map((t) => [t.name, t])), [flow])
+  const model = useMemo(() => (view === undefined ? undefined : executionGraph(flow, view, index)), [view, flow, index])
+  const waits = useMemo(() => (view === undefined ? [] : currentWaits(view, index, tasks)), [view, index, tasks])
+  // The child list is read again when a subflow run starts or ends.
+  const subflows = index.runs.filter((r) => r.task_type === 'subflow').map((r) => `${r.seq}:${r.status}`).join(',')
 
-  const [events, setEvents] = useState<IdentifiedEvent[]>([])
-  const [generation, setGeneration] = useState(0)
-  const reloadSoon = useCoalesced(execution.reload, 150)
-  const loaded = view !== undefined
-  const statusRef = useRef(view?.status)
-  statusRef.current = view?.status
-  useEffect(() => {
-    if (!loaded) return
-    const controller = new AbortController()
-    const seen = new Set<number>()
-    // A long history arrives as a burst: render it once per frame, not once per event.
-    let batch: IdentifiedEvent[] = []
-    let frame = 0
-    const flush = (): void => {
-      frame = 0
-      const items = batch
-      batch = []
-      setEvents((list) => [...list, ...items])
-    }
-    setEvents([])
-    void followExecution(
-      id,
-      (item) => {
-        if (seen.has(item.id)) return
-        seen.add(item.id)
-        batch.push(item)
-        if (frame === 0) frame = requestAnimationFrame(flush)
-        // A finished execution's history needs no re-read; anything live does.
-        if (statusRef.current === undefined || !isTerminal(statusRef.current) || item.event.type === 'execution_started') reloadSoon()
-      },
-      controller.signal,
-    )
-    return () => {
-      controller.abort()
-      cancelAnimationFrame(frame)
-    }
-  }, [id, loaded, generation, reloadSoon])
-
-  const model = useMemo(() => (view === undefined ? undefined : executionGraph(definition.data, view)), [view, definition.data])
-  const select = useCallback(
-    (task: string | undefined) => {
+  const setParam = useCallback(
+    (name: string, value: string | undefined) => {
       const next = new URLSearchParams(location.search)
-      if (task === undefined || next.get('task') === task) next.delete('task')
-      else next.set('task', task)
+      if (value === undefined) next.delete(name)
+      else next.set(name, value)
       const text = next.toString()
       navigate(`${href.execution(id)}${text === '' ? '' : `?${text}`}`, { replace: true })
     },
     [id],
   )
+  const select = useCallback((task: string | undefined) => setParam('task', task === undefined || new URLSearchParams(location.search).get('task') === task ? undefined : task), [setParam])
 
   if (execution.error instanceof ApiError && execution.error.status === 404) {
     return (
@@ -96,14 +85,13 @@ export function ExecutionPage({ id }: { id: string }): React.JSX.Element {
       </section>
     )
   }
-  const flow = definition.data
-  const task = selected === undefined ? undefined : flow?.tasks.find((t) => t.name === selected)
+  const task = selected === undefined ? undefined : tasks.get(selected)
   return (
     <section className="fm-page fm-execution" data-status={view.status}>
       <ExecutionHeader
         view={view}
         onChanged={() => {
-          setGeneration((g) => g + 1)
+          reopen()
           execution.reload()
         }}
       />
@@ -113,16 +101,41 @@ export function ExecutionPage({ id }: { id: string }): React.JSX.Element {
       ) : null}
       <div className="fm-execution-body">
         <div className="fm-graph-panel">
-          <FlowGraph model={model} selected={selected} onSelect={select} label={`Graph of execution ${id}`} />
-          <Legend />
-        </div>
-        <aside className="fm-side" aria-label="Task runs and events">
-          {selected !== undefined ? (
-            <TaskRuns task={selected} definition={task} execution={view} onClose={() => select(undefined)} />
+          <div className="fm-tabs" role="tablist" aria-label="Show the execution as">
+            {VIEWS.map((v) => (
+              <button
+                key={v.id}
+                type="button"
+                role="tab"
+                aria-selected={shown === v.id}
+                className="fm-tab"
+                onClick={() => setParam('view', v.id === 'graph' ? undefined : v.id)}
+                {...(v.id === 'timeline' ? { onPointerEnter: preloadTimeline, onFocus: preloadTimeline } : {})}
+              >
+                {v.label}
+              </button>
+            ))}
+          </div>
+          {shown === 'graph' ? (
+            <>
+              <FlowGraph model={model} selected={selected} onSelect={select} label={`Graph of execution ${id}`} />
+              <Legend />
+            </>
           ) : (
-            <p className="fm-muted fm-hint">Select a task in the graph to see its task runs: attempts, input, output, error and timings.</p>
+            <Suspense fallback={<p className="fm-muted">Loading the timeline…</p>}>
+              <Timeline view={view} index={index} flow={flow} selected={selected} onSelect={select} />
+            </Suspense>
           )}
-          <Timeline events={events} onSelect={select} />
+        </div>
+        <aside className="fm-side" aria-label="Waits, task runs and events">
+          <WaitingPanel view={view} waits={waits} onSelect={select} onSignalled={reloadSoon} />
+          {selected !== undefined ? (
+            <TaskRuns task={selected} definition={task} execution={view} index={index} onClose={() => select(undefined)} />
+          ) : (
+            <p className="fm-muted fm-hint">Select a task in the graph or the timeline to see its task runs: attempts, waits, input, output, error and timings.</p>
+          )}
+          {subflows !== '' ? <ChildExecutions id={id} version={subflows} /> : null}
+          <EventList events={events} tasks={tasks} ended={isTerminal(view.status)} onSelect={select} />
         </aside>
       </div>
     </section>
@@ -130,7 +143,7 @@ export function ExecutionPage({ id }: { id: string }): React.JSX.Element {
 }
 
 function Legend(): React.JSX.Element {
-  const states = ['pending', 'running', 'succeeded', 'failed', 'retried', 'skipped'] as const
+  const states = NODE_STATES.filter((s) => s !== 'idle' && s !== 'interrupted')
   return (
     <ul className="fm-legend" aria-label="Legend">
       {states.map((s) => (

@@ -94,7 +94,7 @@ export function ExecutionsPage(): React.JSX.Element {
       // Changes told from now on are applied over what this read answers.
       live.clear()
       return api<Page<ExecutionSummary>>(
-        `/api/v1/executions${query({ limit: PAGE_SIZE, cursor, status: filters.status, flow_id: filters.flow_id, id_prefix: filters.id_prefix, created_after: filters.created_after, created_before: filters.created_before })}`,
+        `/api/v1/executions${query({ limit: PAGE_SIZE, cursor, status: filters.status, flow_id: filters.flow_id, id_prefix: filters.id_prefix, created_after: filters.created_after, created_before: filters.created_before, parent_execution_id: filters.parent_execution_id })}`,
         { signal },
       )
     },
@@ -197,6 +197,12 @@ function ExecutionTable({ rows, now, busy }: { rows: readonly Row[]; now: number
               {formatMs(e.duration_ms ?? (e.status === 'running' ? elapsed(e.started_at, null, now) : null))}
             </td>
             <td data-label="Note" className="fm-note">
+              {e.parent_execution_id !== null ? (
+                <span className="fm-sub-of">
+                  ↳ sub-flow of <Link to={href.execution(e.parent_execution_id)}>{e.parent_execution_id.slice(0, 13)}…</Link>
+                  {e.parent_task === null ? '' : ` (${e.parent_task})`}{' '}
+                </span>
+              ) : null}
               {e.failed_task !== null ? `${e.failed_task}: ` : ''}
               {e.error?.message ?? ''}
             </td>
