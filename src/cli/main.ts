@@ -161,7 +161,8 @@ Examples:
 Environment: PORT, HOST, DATABASE_URL, LOG_LEVEL (default info), FLOW_MANAGER_TASKS (comma-separated),
 FLOW_MANAGER_API_KEYS (comma-separated; when set, requests need "Authorization: Bearer KEY" or "X-API-Key: KEY"),
 FLOW_MANAGER_HTTP_ALLOW (destinations the http task may reach beyond public addresses),
-FLOW_MANAGER_MAX_CONCURRENT, FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_SHUTDOWN_GRACE_MS (see the README).
+FLOW_MANAGER_MAX_CONCURRENT, FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_SHUTDOWN_GRACE_MS, FLOW_MANAGER_MAX_RECOVERIES,
+FLOW_MANAGER_DATA_LIMIT, FLOW_MANAGER_EXECUTION_STORAGE_LIMIT (see the README).
 
 Examples:
   $ flow-manager serve
@@ -182,7 +183,8 @@ Several workers and servers on one PostgreSQL database share the work; a worker 
 resumes what a crashed process on that file left. SIGTERM or Ctrl-C stops it gracefully.
 
 Environment: DATABASE_URL, LOG_LEVEL, FLOW_MANAGER_TASKS, FLOW_MANAGER_HTTP_ALLOW, FLOW_MANAGER_MAX_CONCURRENT,
-FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_POLL_MS, FLOW_MANAGER_SHUTDOWN_GRACE_MS.
+FLOW_MANAGER_LEASE_MS, FLOW_MANAGER_POLL_MS, FLOW_MANAGER_SHUTDOWN_GRACE_MS, FLOW_MANAGER_MAX_RECOVERIES,
+FLOW_MANAGER_DATA_LIMIT, FLOW_MANAGER_EXECUTION_STORAGE_LIMIT.
 
 Examples:
   $ DATABASE_URL=postgres://postgres@127.0.0.1:5432/flows flow-manager worker --tasks ./my-tasks.ts`)
