@@ -197,7 +197,7 @@ function recover(t: Transition, maxRecoveries: number): void {
   const cut = t.threads.filter((thread) => thread.phase === 'run')
   const crashed = cut.find((thread) => thread.crashes + 1 >= maxRecoveries)
   if (crashed !== undefined) {
-    for (const thread of cut) t.commands.push({ type: 'interrupt_run', seq: thread.seq, attempt: thread.attempt })
+    // Each cut-off run is closed once, as a failure that says why: not interrupted, then failed.
     t.stopAll('failed', {
       code: 'TASK_CRASHED',
       message: `task "${crashed.task}" was cut off by a crash ${crashed.crashes + 1} times in a row (the limit is ${maxRecoveries}, FLOW_MANAGER_MAX_RECOVERIES), so the execution was failed rather than run again; a task that kills its process must not take nodes down one after the other`,

@@ -182,6 +182,10 @@ describe('advance after a crash (recover) and on shutdown (suspend)', () => {
     const d = advance(seed, state, { type: 'recover', at: 20, scope, maxRecoveries: 3 })
     expect(d.state).toMatchObject({ status: 'failed', error: { code: 'TASK_CRASHED' } })
     expect(d.state.error?.message).toContain('task "task1" was cut off by a crash 3 times in a row')
+    // The cut-off run is closed once, as the failure that ended the execution.
+    expect(d.commands.filter((c) => c.type === 'interrupt_run' || c.type === 'finish_run')).toMatchObject([
+      { type: 'finish_run', seq: 3, status: 'failure', error: { code: 'TASK_CRASHED' } },
+    ])
   })
 
   it('counts crashes of one run only: a run that finishes starts the count again', () => {
