@@ -36,6 +36,8 @@ export interface ActorEnv {
   readonly prepareChild: (parent: ExecutionIdentity, command: Extract<Command, { type: 'start_child' }>) => Promise<NewExecution | TaskFailure>
   /** What an ended child execution means for the task run that waited for it. */
   readonly childResult: (child: ExecutionRecord) => Promise<TaskResult>
+  /** Gives the execution's lease back now (or as soon as the store answers), so that it goes on without waiting for the lease to expire. */
+  readonly handBack: (id: string) => void
   /** Children were queued: look for work at once. */
   readonly childCreated: () => void
   /** The actor stopped: free its slot, answer whoever waits for its end. */

@@ -4,7 +4,7 @@ import { isTerminal } from '../core/execution-state.js'
 import type { FlowPlan } from '../core/plan.js'
 import { MAX_SUBFLOW_DEPTH } from '../core/system-tasks.js'
 import type { TaskFailure } from '../core/task-result.js'
-import { LeaseLostError, type ExecutionRecord, type HeartbeatResult, type NewExecution, type Store, type TaskRunRecord } from '../store/store.js'
+import { LeaseLostError, type ClaimedExecution, type ExecutionRecord, type HeartbeatResult, type NewExecution, type Store, type TaskRunRecord } from '../store/store.js'
 import type { Logger, TaskRegistry } from '../tasks/define-task.js'
 import type { ActorEnv, ExecutionIdentity } from './actor-env.js'
 import type { EngineListener } from './engine-events.js'
@@ -40,7 +40,7 @@ export interface Actors {
   /** Starts a new execution here; resolves once its first step is recorded. */
   create(plan: FlowPlan, identity: ExecutionIdentity, create: NewExecution, input: unknown): Promise<void>
   /** Takes up an execution this node claimed: starts it, or goes on where it stopped. */
-  adopt(record: ExecutionRecord): Promise<void>
+  adopt(record: ClaimedExecution): Promise<void>
   /** Runs a failed execution again from its failed task. */
   resume(id: string, input: unknown): Promise<void>
   post(id: string, mail: Mail): void
@@ -137,6 +137,7 @@ export function createActors(deps: ActorsDeps): Actors {
       return { status: 'failure', error: { message: `sub-flow execution ${child.id} (flow "${child.flowId}") ${child.status}: ${why}`, code: 'SUBFLOW_FAILED', retryable: false } }
     },
     childCreated: () => worker.kick(),
+    handBack: (id) => worker.handBack(id),
     stopped(actor: ExecutionActor, end: ActorEnd) {
       if (live.get(actor.id) === actor) live.delete(actor.id)
       if (end.kind === 'finished') waiters.ended(actor.id, end.detail)
@@ -227,7 +228,7 @@ export function createActors(deps: ActorsDeps): Actors {
         ? [{ kind: 'cancel', reason: 'the execution was cancelled' }]
         : claimed.status === 'pending'
           ? [{ kind: 'start' }]
-          : [{ kind: 'recover' }, ...(await actor.arrived())]
+          : [{ kind: 'recover', handedBack: !claimed.takenOver }, ...(await actor.arrived())]
       actor.postAll(first)
     },
     async resume(id, input) {

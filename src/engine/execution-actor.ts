@@ -15,7 +15,8 @@ import type { TimerHandle } from './timers.js'
 /** Something for the actor to decide on, in the order it arrived. */
 export type Mail =
   | { readonly kind: 'start' }
-  | { readonly kind: 'recover' }
+  /** Taken up from the store; `handedBack` when a live owner gave it back, so that nothing crashed. */
+  | { readonly kind: 'recover'; readonly handedBack: boolean }
   | { readonly kind: 'resume'; readonly input: unknown; readonly replaced: boolean }
   | { readonly kind: 'result'; readonly run: RunOutcome }
   | { readonly kind: 'deliver'; readonly seq: number; readonly result: TaskResult; readonly consumes?: number }
@@ -261,8 +262,8 @@ export class ExecutionActor {
         leading.push({ type: 'execution_started', data: { flow_id: this.identity.flowId, flow_version: this.identity.flowVersion, node: this.env.nodeId } })
         return { type: 'start', at, scope }
       case 'recover':
-        leading.push({ type: 'execution_resumed', data: { reason: 'recovered', node: this.env.nodeId } })
-        return { type: 'recover', at, scope, maxRecoveries: this.env.maxRecoveries }
+        leading.push({ type: 'execution_resumed', data: { reason: mail.handedBack ? 'handed_back' : 'recovered', node: this.env.nodeId } })
+        return { type: 'recover', at, scope, maxRecoveries: this.env.maxRecoveries, handedBack: mail.handedBack }
       case 'resume':
         if (mail.replaced) {
           this.#keeper.setInput(freeze(mail.input))
@@ -334,7 +335,7 @@ export class ExecutionActor {
           this.env.logger.error({ err: error, executionId: this.id }, 'a step could not be recorded; the execution is handed back and resumes from its last recorded step')
           this.#firstWrite.reject(error)
           this.#stop({ kind: 'broken', error }, new StopError('STORE_UNAVAILABLE', 'the step could not be recorded'))
-          this.env.store.release(this.env.nodeId, [this.id]).catch(() => undefined)
+          this.env.handBack(this.id)
           return false
         }
         await new Promise<void>((resolve) => this.env.timers.at(this.env.clock.now() + delay, resolve))

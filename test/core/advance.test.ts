@@ -188,6 +188,15 @@ describe('advance after a crash (recover) and on shutdown (suspend)', () => {
     ])
   })
 
+  it('runs again, counting no crash, what a live owner handed back (a step it could not record)', () => {
+    let state = running
+    for (let i = 0; i < 5; i++) state = advance(seed, state, { type: 'recover', at: 10 + i, scope, maxRecoveries: 1, handedBack: true }).state
+    expect(state.status).toBe('running')
+    expect(state.threads[0]).toMatchObject({ crashes: 0, attempt: 6 })
+    // A crash after that is the first one.
+    expect(advance(seed, state, { type: 'recover', at: 20, scope, maxRecoveries: 2 }).state.threads[0]).toMatchObject({ crashes: 1 })
+  })
+
   it('counts crashes of one run only: a run that finishes starts the count again', () => {
     let state = advance(seed, running, { type: 'recover', at: 10, scope, maxRecoveries: 2 }).state
     state = advance(seed, state, { type: 'run_finished', at: 11, seq: 2, result: success, scope }).state

@@ -6,6 +6,7 @@ import {
   NEVER,
   type ExecutionEventRecord,
   type ExecutionFilter,
+  type ClaimedExecution,
   type ExecutionRecord,
   type FlowRecord,
   type NewExecution,
@@ -240,7 +241,7 @@ export function createMemoryStore(): Store {
       return page(all, filter.limit, (e) => [e.createdAt, e.id])
     },
     claim({ owner, limit, now, leaseMs, deadOwners, onlyIds }) {
-      const claimed: ExecutionRecord[] = []
+      const claimed: ClaimedExecution[] = []
       const oldestFirst = [...rows.values()].filter((r) => unfinished(r.execution)).sort((a, b) => a.execution.createdAt - b.execution.createdAt)
       for (const row of oldestFirst) {
         if (claimed.length >= limit) break
@@ -250,7 +251,7 @@ export function createMemoryStore(): Store {
         if (!free || !due || (onlyIds !== undefined && !onlyIds.includes(e.id))) continue
         row.execution = { ...e, leaseOwner: owner }
         row.leaseExpiresAt = now + leaseMs
-        claimed.push(row.execution)
+        claimed.push({ ...row.execution, takenOver: e.leaseOwner !== null })
       }
       return Promise.resolve(claimed)
     },
