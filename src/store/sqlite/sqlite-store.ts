@@ -5,7 +5,7 @@ import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely'
 import { FlowManagerError } from '../../core/errors.js'
 import { NEVER, type ExecutionDetail, type ReadLimits, type Store } from '../store.js'
 import { createSqlQueries } from '../sql/sql-queries.js'
-import { GroupCommit } from '../sql/group-commit.js'
+import { GroupCommit, writeHealth } from '../sql/group-commit.js'
 import { executionFromRow, taskRunFromRow, type Row } from '../sql/rows.js'
 import type { Database, ExecutionsTable, TaskRunsTable } from '../sql/schema.js'
 import { sqliteMigrations } from './migrations.js'
@@ -47,15 +47,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   await migrate(db)
 
   const steps = prepareSqliteSteps(database)
-  let writesFailing = false
+  const writes = writeHealth()
   const commits = new GroupCommit({
     commit: steps.commit,
     maxBatch: options.maxBatch ?? 512,
     maxInFlight: 1,
     retryOneByOne: () => true,
-    onResult: (ok) => {
-      writesFailing = !ok
-    },
+    onResult: writes.onResult,
   })
 
   const queries = createSqlQueries(db, 'sqlite')
@@ -110,7 +108,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     kind: 'sqlite',
     database,
     write: (step) => commits.write(step),
-    writesFailing: () => writesFailing,
+    writesFailing: writes.failing,
     putDefinition: (hash, flow) => queries.putDefinition(hash, flow, Date.now()),
     getDefinition: queries.getDefinition,
     registerFlow: (hash, flow, at) => queries.registerFlow(hash, flow, at),
