@@ -223,12 +223,13 @@ export function createActors(deps: ActorsDeps): Actors {
         await store.release(deps.nodeId, [claimed.id])
         return
       }
-      start(actor)
+      // What it waits for is read before the actor counts as running here: a read that fails leaves nothing behind.
       const first: Mail[] = claimed.cancelRequested
         ? [{ kind: 'cancel', reason: 'the execution was cancelled' }]
         : claimed.status === 'pending'
           ? [{ kind: 'start' }]
           : [{ kind: 'recover', handedBack: !claimed.takenOver }, ...(await actor.arrived())]
+      start(actor)
       actor.postAll(first)
     },
     async resume(id, input) {

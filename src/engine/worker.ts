@@ -1,4 +1,5 @@
 import type { ClaimedExecution, HeartbeatResult, Store } from '../store/store.js'
+import { isStoreUnavailable } from '../store/store-errors.js'
 import type { Logger } from '../tasks/define-task.js'
 import { deadOwners, type NodeIdentity } from './node-liveness.js'
 import type { Clock, TimerHandle, Timers } from './timers.js'
@@ -102,7 +103,12 @@ export function createWorker(deps: WorkerDeps): Worker {
       adopting++
       deps
         .adopt(record)
-        .catch((error: unknown) => logger.error({ err: error, executionId: record.id }, 'could not take over a claimed execution'))
+        .catch((error: unknown) => {
+          // The database failed us: give it back for another try soon, rather than hold it until the lease expires.
+          const transient = isStoreUnavailable(error)
+          logger.error({ err: error, executionId: record.id }, transient ? 'could not take over a claimed execution; handing it back' : 'could not take over a claimed execution')
+          if (transient) handBack(record.id)
+        })
         .finally(() => {
           adopting--
         })
@@ -137,6 +143,12 @@ export function createWorker(deps: WorkerDeps): Worker {
       throw error
     }
     wake()
+  }
+
+  const handBack = (id: string): void => {
+    handingBack.add(id)
+    releaseHandedBack().catch((error: unknown) => logger.warn({ err: error, executionId: id }, 'could not hand the execution back yet; trying again at the next beat'))
+    alive()
   }
 
   const beat = async (): Promise<void> => {
@@ -178,11 +190,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       else wake()
     },
     alive,
-    handBack(id) {
-      handingBack.add(id)
-      releaseHandedBack().catch((error: unknown) => logger.warn({ err: error, executionId: id }, 'could not hand the execution back yet; trying again at the next beat'))
-      alive()
-    },
+    handBack,
     async stop() {
       stopped = true
       if (beating !== undefined) clearInterval(beating)
