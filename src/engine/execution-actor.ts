@@ -5,6 +5,7 @@ import type { FlowPlan } from '../core/plan.js'
 import { ScopeKeeper } from '../core/scope-keeper.js'
 import type { NormalizedResult, TaskFailure, TaskResult } from '../core/task-result.js'
 import { applyRunWrite } from '../store/run-records.js'
+import { isStoreUnavailable } from '../store/store-errors.js'
 import { LeaseLostError, type ExecutionDetail, type ExecutionRecord, type NewExecution, type StepWrite, type TaskRunRecord } from '../store/store.js'
 import type { ActorEnv, ExecutionIdentity } from './actor-env.js'
 import { describeCommands } from './step-log.js'
@@ -164,7 +165,11 @@ export class ExecutionActor {
       while (this.#mail.length > 0 && !this.#stopped) await this.#process(this.#mail.splice(0))
     } catch (error) {
       this.env.logger.error({ err: error, executionId: this.id }, 'execution stopped on an internal error; it resumes from its last recorded step')
+      // Whoever waits for the first step (a start) is answered, not left waiting for ever.
+      this.#firstWrite.reject(error)
       this.#stop({ kind: 'broken', error }, new StopError('ENGINE_ERROR', 'the engine stopped this run'))
+      // The database failed a read: given back, it goes on soon; any other fault waits for the lease to expire.
+      if (isStoreUnavailable(error)) this.env.handBack(this.id)
     } finally {
       this.#draining = false
     }
