@@ -45,7 +45,8 @@ export interface Actors {
   resume(id: string, input: unknown): Promise<void>
   post(id: string, mail: Mail): void
   poke(id: string): void
-  heartbeat(result: HeartbeatResult): void
+  /** What a heartbeat of `ids` found: cancels and pokes for the executions held, and which are held no more. */
+  heartbeat(result: HeartbeatResult, ids: readonly string[]): void
   /** Waits up to `graceMs` for executions to end, then interrupts the rest and hands them back. */
   drain(graceMs: number): Promise<void>
 }
@@ -255,7 +256,14 @@ export function createActors(deps: ActorsDeps): Actors {
     },
     post: (id, mail) => live.get(id)?.post(mail),
     poke: (id) => live.get(id)?.poked(),
-    heartbeat(result) {
+    heartbeat(result, ids) {
+      // Not renewed: another node took it over (this one was paused, or cut off, past its liveness).
+      // Its runs stop here now rather than at their next write, which would be refused.
+      const held = new Set(result.pokes.map((p) => p.id))
+      for (const id of ids) {
+        const actor = held.has(id) ? undefined : live.get(id)
+        if (actor?.holdsLease === true) actor.post({ kind: 'lost' })
+      }
       for (const id of result.cancelRequested) live.get(id)?.post({ kind: 'cancel', reason: 'cancelled on request from another node' })
       for (const { id, poke } of result.pokes) live.get(id)?.poked(poke)
     },

@@ -143,7 +143,7 @@ export function createEngine(options: EngineOptions): Engine {
     freeSlots: () => maxConcurrent - (actors?.size ?? 0),
     liveIds: () => actors?.ids() ?? [],
     adopt: (record) => (actors as Actors).adopt(record),
-    onHeartbeat: (result) => actors?.heartbeat(result),
+    onHeartbeat: (result, ids) => actors?.heartbeat(result, ids),
   })
   actors = createActors({
     store,

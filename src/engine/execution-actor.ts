@@ -25,6 +25,8 @@ export type Mail =
   | { readonly kind: 'cancel'; readonly reason: string }
   | { readonly kind: 'fail'; readonly error: ExecutionError }
   | { readonly kind: 'suspend' }
+  /** The heartbeat found the lease held by another node (or the execution ended or parked meanwhile). */
+  | { readonly kind: 'lost' }
 
 /** How an actor stopped: its execution ended, it was parked (lease handed back), or it lost it. */
 export type ActorEnd =
@@ -78,6 +80,8 @@ export class ExecutionActor {
   #historyBytes = 0
   #timer: TimerHandle | undefined
   #checking = false
+  /** Its first step is committed: until then the store may not show it as held here (a start, a resume). */
+  #holds = false
   readonly #firstWrite: { resolve: () => void; reject: (error: unknown) => void; promise: Promise<void> }
 
   constructor(
@@ -129,6 +133,11 @@ export class ExecutionActor {
     return this.#state
   }
 
+  /** True once a step of this actor is committed (or it was claimed): the store then shows its lease. */
+  get holdsLease(): boolean {
+    return this.#holds || (this.#create === undefined && !this.#takeover)
+  }
+
   /** Settles once the actor's first step is committed (or could not be). */
   get recorded(): Promise<void> {
     return this.#firstWrite.promise
@@ -176,6 +185,12 @@ export class ExecutionActor {
   }
 
   async #process(batch: readonly Mail[]): Promise<void> {
+    // A step that ended or parked the execution stopped the actor before this mail came; here it is truly lost.
+    if (batch.some((m) => m.kind === 'lost')) {
+      this.env.logger.warn({ executionId: this.id }, 'lease lost: another node took this execution over')
+      this.#stop({ kind: 'lost' }, new StopError('LEASE_LOST', 'another node took this execution over'))
+      return
+    }
     const at = this.env.clock.now()
     const commands: Command[] = []
     const leading: LeadingEvent[] = []
@@ -233,6 +248,7 @@ export class ExecutionActor {
     if (!(await this.#write(step.write))) return
     this.#create = undefined
     this.#takeover = false
+    this.#holds = true
     this.#inputJson = undefined
     this.#eventSeq = step.eventSeq
     this.#storedBytes = step.storedBytes
@@ -286,6 +302,8 @@ export class ExecutionActor {
         return { type: 'fail', at, error: mail.error }
       case 'suspend':
         return { type: 'suspend', at }
+      case 'lost':
+        return undefined
       case 'result': {
         const { seq, outcome, durationMs } = mail.run
         const bytes = outcome.dataJson?.length ?? 0

@@ -21,7 +21,8 @@ export interface WorkerDeps {
   readonly liveIds: () => readonly string[]
   /** Takes up an execution this node just claimed. */
   readonly adopt: (record: ClaimedExecution) => Promise<void>
-  readonly onHeartbeat: (result: HeartbeatResult) => void
+  /** What a heartbeat found for `ids`, the executions it renewed. */
+  readonly onHeartbeat: (result: HeartbeatResult, ids: readonly string[]) => void
 }
 
 export interface Worker {
@@ -158,7 +159,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     const ids = deps.liveIds()
     if (ids.length > 0 && now - lastHeartbeat >= leaseMs / 3) {
       lastHeartbeat = now
-      deps.onHeartbeat(await store.heartbeat(node.id, ids, now, leaseMs))
+      deps.onHeartbeat(await store.heartbeat(node.id, ids, now, leaseMs), ids)
     }
   }
 
