@@ -26,11 +26,11 @@ interface Execution {
 
 const dir = tempDir()
 afterAll(() => dir.remove())
-const flow = JSON.parse(readFileSync(new URL('../fixtures/hold-flow.json', import.meta.url), 'utf8')) as { id: string }
+const flow = JSON.parse(readFileSync(new URL('../fixtures/hold-flow.json', import.meta.url), 'utf8')) as Record<string, unknown>
 const tasks = createTaskRegistry([...builtinTasks, ...durabilityTasks])
 
 /** A pid no process has now: one that just exited. */
-const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid as number
+const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid
 
 /** Resolves once `store.claim` has been called `n` more times: the worker has looked for work that often. */
 function countingClaims(store: Store): { store: Store; after: (n: number) => Promise<void> } {
@@ -60,7 +60,7 @@ describe('two nodes with one host name on one SQLite file', () => {
     const counted = countingClaims(otherStore)
     const other: Engine = createEngine({ store: counted.store, tasks, pollMs: 20 })
     try {
-      const { executionId } = await owner.start({ flow: flow as never })
+      const { executionId } = await owner.start({ flow })
       await until(async () => (await ownerStore.getExecutionRecord(executionId))?.currentTask === 'hold', 10_000, () => 'hold did not start')
       await until(async () => (await ownerStore.listNodes()).some((n) => n.id === 'container-a'), 10_000, () => 'no liveness row')
       // The owner's row says: this host name, a pid that is not running here, another machine (boot and pid namespace).
