@@ -204,7 +204,7 @@ export function createActors(deps: ActorsDeps): Actors {
       try {
         await actor.recorded
       } catch (error) {
-        live.delete(identity.id)
+        if (live.get(identity.id) === actor) live.delete(identity.id)
         throw storeError(error)
       }
     },
@@ -244,12 +244,14 @@ export function createActors(deps: ActorsDeps): Actors {
         true,
       )
       if (actor === undefined) return
+      // Another resume read it failed too and got here first: one resumes it, the other is refused.
+      if (live.has(id)) throw new FlowManagerError('EXECUTION_NOT_RESUMABLE', `execution "${id}" is being resumed already`)
       start(actor)
       actor.post({ kind: 'resume', input: input === undefined ? actor.keeper.input : (JSON.parse(JSON.stringify(input)) as unknown), replaced: input !== undefined })
       try {
         await actor.recorded
       } catch (error) {
-        live.delete(id)
+        if (live.get(id) === actor) live.delete(id)
         if (error instanceof LeaseLostError) throw new FlowManagerError('EXECUTION_NOT_RESUMABLE', `execution "${id}" is being resumed already`)
         throw storeError(error)
       }
