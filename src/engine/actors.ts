@@ -264,7 +264,14 @@ export function createActors(deps: ActorsDeps): Actors {
       const held = new Set(result.pokes.map((p) => p.id))
       for (const id of ids) {
         const actor = held.has(id) ? undefined : live.get(id)
-        if (actor?.holdsLease === true) actor.post({ kind: 'lost' })
+        if (actor?.holdsLease !== true) continue
+        // Read again before stopping it: the heartbeat may have raced a hand-back and a new claim of it here.
+        store
+          .getExecutionRecord(id)
+          .then((record) => {
+            if (live.get(id) === actor && record?.leaseOwner !== deps.nodeId) actor.post({ kind: 'lost' })
+          })
+          .catch(() => undefined)
       }
       for (const id of result.cancelRequested) live.get(id)?.post({ kind: 'cancel', reason: 'cancelled on request from another node' })
       for (const { id, poke } of result.pokes) live.get(id)?.poked(poke)
