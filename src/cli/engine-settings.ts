@@ -6,11 +6,13 @@ import { nonEmpty } from './settings.js'
 
 /** Engine, store and shutdown settings that `serve` and `worker` read from the environment. */
 export interface EngineSettings {
-  readonly engine: Pick<EngineOptions, 'maxConcurrent' | 'leaseMs' | 'pollMs'>
+  readonly engine: Pick<EngineOptions, 'maxConcurrent' | 'leaseMs' | 'pollMs' | 'maxRecoveries' | 'dataLimit' | 'storageLimit'>
   readonly store: OpenStoreOptions
   /** How long running task runs may finish on shutdown before they are handed back. */
   readonly graceMs: number
 }
+
+const MIB = 1024 * 1024
 
 function whole(env: CliIo['env'], name: string, min: number, max: number): number | undefined {
   const raw = nonEmpty(env[name])
@@ -35,7 +37,11 @@ function oneOf<T extends string>(env: CliIo['env'], name: string, allowed: reado
  * FLOW_MANAGER_LEASE_MS (default 30000), FLOW_MANAGER_POLL_MS (default 1000),
  * FLOW_MANAGER_SHUTDOWN_GRACE_MS (default 10000), FLOW_MANAGER_SQLITE_SYNCHRONOUS (FULL or NORMAL),
  * FLOW_MANAGER_PG_POOL_SIZE (default 10), FLOW_MANAGER_PG_STATEMENT_TIMEOUT_MS (default 30000),
- * FLOW_MANAGER_PG_SYNCHRONOUS_COMMIT (on or off).
+ * FLOW_MANAGER_PG_SYNCHRONOUS_COMMIT (on or off), FLOW_MANAGER_MAX_RECOVERIES (runs of one task cut
+ * off by crashes in a row before the execution fails with TASK_CRASHED, default 3),
+ * FLOW_MANAGER_DATA_LIMIT (bytes of an execution input, a task input after mapping or a task
+ * result, default 1 MiB), FLOW_MANAGER_EXECUTION_STORAGE_LIMIT (bytes one execution stores in all,
+ * default 64 MiB).
  */
 export function engineSettings(env: CliIo['env']): EngineSettings {
   const maxConcurrent = whole(env, 'FLOW_MANAGER_MAX_CONCURRENT', 1, 100_000)
@@ -45,11 +51,18 @@ export function engineSettings(env: CliIo['env']): EngineSettings {
   const poolSize = whole(env, 'FLOW_MANAGER_PG_POOL_SIZE', 1, 1000)
   const statementTimeoutMs = whole(env, 'FLOW_MANAGER_PG_STATEMENT_TIMEOUT_MS', 1, 3_600_000)
   const pgSynchronousCommit = oneOf(env, 'FLOW_MANAGER_PG_SYNCHRONOUS_COMMIT', ['on', 'off'] as const)
+  const maxRecoveries = whole(env, 'FLOW_MANAGER_MAX_RECOVERIES', 1, 1000)
+  // A JavaScript string holds at most about 512 MiB: larger data could not be handled at all.
+  const dataLimit = whole(env, 'FLOW_MANAGER_DATA_LIMIT', 1024, 256 * MIB)
+  const storageLimit = whole(env, 'FLOW_MANAGER_EXECUTION_STORAGE_LIMIT', 1024, 1024 * 1024 * MIB)
   return {
     engine: {
       ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
       ...(leaseMs === undefined ? {} : { leaseMs }),
       ...(pollMs === undefined ? {} : { pollMs }),
+      ...(maxRecoveries === undefined ? {} : { maxRecoveries }),
+      ...(dataLimit === undefined ? {} : { dataLimit }),
+      ...(storageLimit === undefined ? {} : { storageLimit }),
     },
     store: {
       ...(sqliteSynchronous === undefined ? {} : { sqliteSynchronous }),
@@ -82,4 +95,9 @@ export function limitSettings(env: CliIo['env']): LimitSettings {
     ...(dataLimit === undefined ? {} : { dataLimit }),
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
   }
+}
+
+/** The entries of `values` that are set, for options under exactOptionalPropertyTypes. */
+export function definedOnly<T extends Record<string, unknown>>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> }
 }

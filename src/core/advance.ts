@@ -59,7 +59,7 @@ export function advance(plan: FlowPlan, state: ExecutionState, event: EngineEven
       if (state.status === 'pending') return advance(plan, state, { type: 'start', at: event.at, scope: event.scope })
       if (state.status !== 'running') return unchanged(state)
       const t = new Transition(plan, state, event.at, event.scope)
-      recover(t, event.maxRecoveries)
+      recover(t, event.handedBack === true ? Infinity : event.maxRecoveries, event.handedBack === true ? 0 : 1)
       if (t.running) fireDue(t)
       return settle(t)
     }
@@ -193,12 +193,15 @@ function fireDue(t: Transition): void {
   }
 }
 
-/** Runs in flight when the previous owner stopped are cut off: run again as their next attempt, or TASK_CRASHED. */
-function recover(t: Transition, maxRecoveries: number): void {
+/**
+ * Runs in flight when the previous owner stopped are cut off: run again as their next attempt, or
+ * TASK_CRASHED. `counted` is 1 for a crash, 0 for runs handed back by a live owner.
+ */
+function recover(t: Transition, maxRecoveries: number, counted: 0 | 1): void {
   const cut = t.threads.filter((thread) => thread.phase === 'run')
   const crashed = cut.find((thread) => thread.crashes + 1 >= maxRecoveries)
   if (crashed !== undefined) {
-    for (const thread of cut) t.commands.push({ type: 'interrupt_run', seq: thread.seq, attempt: thread.attempt })
+    // Each cut-off run is closed once, as a failure that says why: not interrupted, then failed.
     t.stopAll('failed', {
       code: 'TASK_CRASHED',
       message: `task "${crashed.task}" was cut off by a crash ${crashed.crashes + 1} times in a row (the limit is ${maxRecoveries}, FLOW_MANAGER_MAX_RECOVERIES), so the execution was failed rather than run again; a task that kills its process must not take nodes down one after the other`,
@@ -208,7 +211,7 @@ function recover(t: Transition, maxRecoveries: number): void {
   for (const thread of cut) {
     t.commands.push({ type: 'interrupt_run', seq: thread.seq, attempt: thread.attempt })
     const task = t.plan.tasks.get(thread.task) as PlanTask
-    beginRun(t, { id: thread.id, parent: thread.parent, branch: thread.branch, item: thread.item, crashes: thread.crashes + 1 }, task, thread.step, thread.attempt + 1)
+    beginRun(t, { id: thread.id, parent: thread.parent, branch: thread.branch, item: thread.item, crashes: thread.crashes + counted }, task, thread.step, thread.attempt + 1)
   }
 }
 

@@ -45,8 +45,10 @@ export type EngineEvent =
   /**
    * A node took the execution over: task runs that were in flight were cut off (by a crash or a
    * lost lease) and run again as their next attempt, unless that happened `maxRecoveries` times in a row.
+   * `handedBack`: its owner gave it back alive (a step it could not record), so nothing crashed and
+   * nothing is counted.
    */
-  | { readonly type: 'recover'; readonly at: number; readonly scope: StepScope; readonly maxRecoveries: number }
+  | { readonly type: 'recover'; readonly at: number; readonly scope: StepScope; readonly maxRecoveries: number; readonly handedBack?: boolean }
   /** This node stops (graceful shutdown): runs in flight are interrupted and due again at once, on any node. */
   | { readonly type: 'suspend'; readonly at: number }
 

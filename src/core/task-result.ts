@@ -54,8 +54,8 @@ function isEnvelope(value: unknown): value is { status: 'success' | 'failure'; d
 
 function serializeData(data: unknown, maxBytes: number): string | undefined | { failure: NormalizedResult } {
   if (data === undefined) return undefined
-  const bad = (message: string): { failure: NormalizedResult } => ({
-    failure: { result: { status: 'failure', error: { message, code: 'RESULT_INVALID', retryable: false } }, dataJson: undefined },
+  const bad = (message: string, code = 'RESULT_INVALID'): { failure: NormalizedResult } => ({
+    failure: { result: { status: 'failure', error: { message, code, retryable: false } }, dataJson: undefined },
   })
   const kind = typeof data
   if (kind === 'function' || kind === 'symbol' || kind === 'bigint') {
@@ -71,7 +71,8 @@ function serializeData(data: unknown, maxBytes: number): string | undefined | { 
   // A UTF-16 code unit is 1 to 3 bytes of UTF-8, so only texts in between need counting.
   if (json.length * 3 > maxBytes) {
     const bytes = utf8Length(json)
-    if (bytes > maxBytes) return bad(`the task returned ${bytes} bytes of data, over the limit of ${maxBytes}`)
+    // The same code as an input over the limit: one limit (FLOW_MANAGER_DATA_LIMIT), one code.
+    if (bytes > maxBytes) return bad(`the task returned ${bytes} bytes of data, over the data limit of ${maxBytes} (FLOW_MANAGER_DATA_LIMIT)`, 'DATA_TOO_LARGE')
   }
   return json
 }

@@ -25,7 +25,8 @@ export interface ExecutionIdentity {
 /** Something for the actor to decide on, in the order it arrived. */
 export type Mail =
   | { readonly kind: 'start' }
-  | { readonly kind: 'recover' }
+  /** Taken up from the store; `handedBack` when a live owner gave it back, so that nothing crashed. */
+  | { readonly kind: 'recover'; readonly handedBack: boolean }
   | { readonly kind: 'resume'; readonly input: unknown; readonly replaced: boolean }
   | { readonly kind: 'result'; readonly run: RunOutcome }
   | { readonly kind: 'deliver'; readonly seq: number; readonly result: TaskResult; readonly consumes?: number }
@@ -33,6 +34,8 @@ export type Mail =
   | { readonly kind: 'cancel'; readonly reason: string }
   | { readonly kind: 'fail'; readonly error: ExecutionError }
   | { readonly kind: 'suspend' }
+  /** The heartbeat found the lease held by another node (or the execution ended or parked meanwhile). */
+  | { readonly kind: 'lost' }
 
 /** How an actor stopped: its execution ended, it was parked (lease handed back), or it lost it. */
 export type ActorEnd =
@@ -68,6 +71,8 @@ export interface ActorEnv {
   readonly prepareChild: (parent: ExecutionIdentity, command: Extract<Command, { type: 'start_child' }>) => Promise<NewExecution | TaskFailure>
   /** What an ended child execution means for the task run that waited for it. */
   readonly childResult: (child: ExecutionRecord) => Promise<TaskResult>
+  /** Gives the execution's lease back now (or as soon as the store answers), so that it goes on without waiting for the lease to expire. */
+  readonly handBack: (id: string) => void
   /** Children were queued: look for work at once. */
   readonly childCreated: () => void
   /** The actor stopped: free its slot, answer whoever waits for its end. */

@@ -4,7 +4,7 @@ import { isTerminal } from '../core/execution-state.js'
 import type { FlowPlan } from '../core/plan.js'
 import { MAX_SUBFLOW_DEPTH } from '../core/system-tasks.js'
 import type { TaskFailure } from '../core/task-result.js'
-import { LeaseLostError, type ExecutionRecord, type HeartbeatResult, type NewExecution, type Store, type TaskRunRecord } from '../store/store.js'
+import { LeaseLostError, type ClaimedExecution, type ExecutionRecord, type HeartbeatResult, type NewExecution, type Store, type TaskRunRecord } from '../store/store.js'
 import type { Logger, TaskRegistry } from '../tasks/define-task.js'
 import type { ActorEnd, ActorEnv, ActorView, ExecutionIdentity, Mail } from './actor-env.js'
 import type { EngineListener } from './engine-events.js'
@@ -41,12 +41,13 @@ export interface Actors {
   /** Starts a new execution here; resolves once its first step is recorded. */
   create(plan: FlowPlan, identity: ExecutionIdentity, create: NewExecution, input: unknown): Promise<void>
   /** Takes up an execution this node claimed: starts it, or goes on where it stopped. */
-  adopt(record: ExecutionRecord): Promise<void>
+  adopt(record: ClaimedExecution): Promise<void>
   /** Runs a failed execution again from its failed task. */
   resume(id: string, input: unknown): Promise<void>
   post(id: string, mail: Mail): void
   poke(id: string): void
-  heartbeat(result: HeartbeatResult): void
+  /** What a heartbeat of `ids` found: cancels and pokes for the executions held, and which are held no more. */
+  heartbeat(result: HeartbeatResult, ids: readonly string[]): void
   /** Waits up to `graceMs` for executions to end, then interrupts the rest and hands them back. */
   drain(graceMs: number): Promise<void>
 }
@@ -138,6 +139,7 @@ export function createActors(deps: ActorsDeps): Actors {
       return { status: 'failure', error: { message: `sub-flow execution ${child.id} (flow "${child.flowId}") ${child.status}: ${why}`, code: 'SUBFLOW_FAILED', retryable: false } }
     },
     childCreated: () => worker.kick(),
+    handBack: (id) => worker.handBack(id),
     stopped(actor: ActorView, end: ActorEnd) {
       if (live.get(actor.id) === actor) live.delete(actor.id)
       if (end.kind === 'finished') waiters.ended(actor.id, end.detail, end.small)
@@ -248,7 +250,7 @@ export function createActors(deps: ActorsDeps): Actors {
       try {
         await actor.recorded
       } catch (error) {
-        live.delete(identity.id)
+        if (live.get(identity.id) === actor) live.delete(identity.id)
         throw storeError(error)
       }
     },
@@ -269,12 +271,13 @@ export function createActors(deps: ActorsDeps): Actors {
         await store.release(deps.nodeId, [claimed.id])
         return
       }
-      start(actor)
+      // What it waits for is read before the actor counts as running here: a read that fails leaves nothing behind.
       const first: Mail[] = claimed.cancelRequested
         ? [{ kind: 'cancel', reason: 'the execution was cancelled' }]
         : claimed.status === 'pending'
           ? [{ kind: 'start' }]
-          : [{ kind: 'recover' }, ...(await actor.arrived())]
+          : [{ kind: 'recover', handedBack: !claimed.takenOver }, ...(await actor.arrived())]
+      start(actor)
       actor.postAll(first)
     },
     async resume(id, input) {
@@ -288,19 +291,35 @@ export function createActors(deps: ActorsDeps): Actors {
         true,
       )
       if (actor === undefined) return
+      // Another resume read it failed too and got here first: one resumes it, the other is refused.
+      if (live.has(id)) throw new FlowManagerError('EXECUTION_NOT_RESUMABLE', `execution "${id}" is being resumed already`)
       start(actor)
       actor.post({ kind: 'resume', input: input === undefined ? actor.keeper.input : (JSON.parse(JSON.stringify(input)) as unknown), replaced: input !== undefined })
       try {
         await actor.recorded
       } catch (error) {
-        live.delete(id)
+        if (live.get(id) === actor) live.delete(id)
         if (error instanceof LeaseLostError) throw new FlowManagerError('EXECUTION_NOT_RESUMABLE', `execution "${id}" is being resumed already`)
         throw storeError(error)
       }
     },
     post: (id, mail) => live.get(id)?.post(mail),
     poke: (id) => live.get(id)?.poked(),
-    heartbeat(result) {
+    heartbeat(result, ids) {
+      // Not renewed: another node took it over (this one was paused, or cut off, past its liveness).
+      // Its runs stop here now rather than at their next write, which would be refused.
+      const held = new Set(result.pokes.map((p) => p.id))
+      for (const id of ids) {
+        const actor = held.has(id) ? undefined : live.get(id)
+        if (actor?.holdsLease !== true) continue
+        // Read again before stopping it: the heartbeat may have raced a hand-back and a new claim of it here.
+        store
+          .getExecutionRecord(id)
+          .then((record) => {
+            if (live.get(id) === actor && record?.leaseOwner !== deps.nodeId) actor.post({ kind: 'lost' })
+          })
+          .catch(() => undefined)
+      }
       for (const id of result.cancelRequested) live.get(id)?.post({ kind: 'cancel', reason: 'cancelled on request from another node' })
       for (const { id, poke } of result.pokes) live.get(id)?.poked(poke)
     },

@@ -143,7 +143,7 @@ export function createEngine(options: EngineOptions): Engine {
     freeSlots: () => maxConcurrent - live.size,
     liveIds: () => live.ids(),
     adopt: (record) => live.adopt(record),
-    onHeartbeat: (result) => live.heartbeat(result),
+    onHeartbeat: (result, ids) => live.heartbeat(result, ids),
   })
   const live: Actors = createActors({
     store,
@@ -219,6 +219,12 @@ export function createEngine(options: EngineOptions): Engine {
         // Two requests with one idempotency key raced: the loser answers with the winner's execution.
         const winner = await replay().catch(() => undefined)
         if (winner !== undefined) return winner
+        // A commit whose answer was lost (a connection cut at the wrong moment) stored it all the
+        // same: it is answered as started, and it runs once its lease is handed back.
+        if (await store.getExecutionRecord(identity.id).then((r) => r !== undefined, () => false)) {
+          worker.kick()
+          return started(identity.id, true)
+        }
         throw error
       }
     },

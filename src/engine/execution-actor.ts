@@ -5,6 +5,7 @@ import type { FlowPlan } from '../core/plan.js'
 import { ScopeKeeper } from '../core/scope-keeper.js'
 import type { NormalizedResult, TaskFailure, TaskResult } from '../core/task-result.js'
 import { applyRunWrite } from '../store/run-records.js'
+import { isStoreUnavailable } from '../store/store-errors.js'
 import { LeaseLostError, type ExecutionDetail, type ExecutionRecord, type NewExecution, type RunWrite, type StepWrite, type TaskRunRecord } from '../store/store.js'
 import type { ActorEnd, ActorEnv, ExecutionIdentity, Mail } from './actor-env.js'
 import { describeCommands } from './step-log.js'
@@ -73,6 +74,8 @@ export class ExecutionActor {
   #timer: TimerHandle | undefined
   #source: RunContextSource | undefined
   #checking = false
+  /** Its first step is committed: until then the store may not show it as held here (a start, a resume). */
+  #holds = false
   readonly #firstWrite: { resolve: () => void; reject: (error: unknown) => void; promise: Promise<void> }
 
   constructor(
@@ -122,6 +125,11 @@ export class ExecutionActor {
 
   get state(): ExecutionState {
     return this.#state
+  }
+
+  /** True once a step of this actor is committed (or it was claimed): the store then shows its lease. */
+  get holdsLease(): boolean {
+    return this.#holds || (this.#create === undefined && !this.#takeover)
   }
 
   /** Settles once the actor's first step is committed (or could not be). */
@@ -185,10 +193,20 @@ export class ExecutionActor {
 
   #broken(error: unknown): void {
     this.env.logger.error({ err: error, executionId: this.id }, 'execution stopped on an internal error; it resumes from its last recorded step')
+    // Whoever waits for the first step (a start) is answered, not left waiting for ever.
+    this.#firstWrite.reject(error)
     this.#stop({ kind: 'broken', error }, new StopError('ENGINE_ERROR', 'the engine stopped this run'))
+    // The database failed a read: given back, it goes on soon; any other fault waits for the lease to expire.
+    if (isStoreUnavailable(error)) this.env.handBack(this.id)
   }
 
   #process(batch: readonly Mail[]): Promise<void> | undefined {
+    // A step that ended or parked the execution stopped the actor before this mail came; here it is truly lost.
+    if (batch.some((m) => m.kind === 'lost')) {
+      this.env.logger.warn({ executionId: this.id }, 'lease lost: another node took this execution over')
+      this.#stop({ kind: 'lost' }, new StopError('LEASE_LOST', 'another node took this execution over'))
+      return undefined
+    }
     const work: Batch = { at: this.env.clock.now(), commands: [], leading: [], outcomes: new Map(), children: [], unresolved: [] }
     this.#decide(batch, work)
     if (work.unresolved.length === 0) return this.#record(work)
@@ -276,6 +294,7 @@ export class ExecutionActor {
     const { at, commands } = work
     this.#create = undefined
     this.#takeover = false
+    this.#holds = true
     this.#inputJson = undefined
     this.#eventSeq = step.eventSeq
     this.#storedBytes = step.storedBytes
@@ -320,8 +339,8 @@ export class ExecutionActor {
         leading.push({ type: 'execution_started', data: { flow_id: this.identity.flowId, flow_version: this.identity.flowVersion, node: this.env.nodeId } })
         return { type: 'start', at, scope }
       case 'recover':
-        leading.push({ type: 'execution_resumed', data: { reason: 'recovered', node: this.env.nodeId } })
-        return { type: 'recover', at, scope, maxRecoveries: this.env.maxRecoveries }
+        leading.push({ type: 'execution_resumed', data: { reason: mail.handedBack ? 'handed_back' : 'recovered', node: this.env.nodeId } })
+        return { type: 'recover', at, scope, maxRecoveries: this.env.maxRecoveries, handedBack: mail.handedBack }
       case 'resume':
         if (mail.replaced) {
           this.#keeper.setInput(freeze(mail.input))
@@ -339,6 +358,8 @@ export class ExecutionActor {
         return { type: 'fail', at, error: mail.error }
       case 'suspend':
         return { type: 'suspend', at }
+      case 'lost':
+        return undefined
       case 'result': {
         const { seq, outcome, durationMs } = mail.run
         const bytes = outcome.dataJson?.length ?? 0
@@ -389,7 +410,7 @@ export class ExecutionActor {
         this.env.logger.error({ err: error, executionId: this.id }, 'a step could not be recorded; the execution is handed back and resumes from its last recorded step')
         this.#firstWrite.reject(error)
         this.#stop({ kind: 'broken', error }, new StopError('STORE_UNAVAILABLE', 'the step could not be recorded'))
-        this.env.store.release(this.env.nodeId, [this.id]).catch(() => undefined)
+        this.env.handBack(this.id)
         return false
       }
       await new Promise<void>((resolve) => this.env.timers.at(this.env.clock.now() + delay, resolve))

@@ -1,4 +1,5 @@
-import type { ExecutionRecord, HeartbeatResult, Store } from '../store/store.js'
+import type { ClaimedExecution, HeartbeatResult, Store } from '../store/store.js'
+import { isStoreUnavailable } from '../store/store-errors.js'
 import type { Logger } from '../tasks/define-task.js'
 import { deadOwners, type NodeIdentity } from './node-liveness.js'
 import type { Clock, TimerHandle, Timers } from './timers.js'
@@ -19,8 +20,9 @@ export interface WorkerDeps {
   /** Executions running here now (their leases are renewed, their cancellations and pokes looked at). */
   readonly liveIds: () => readonly string[]
   /** Takes up an execution this node just claimed. */
-  readonly adopt: (record: ExecutionRecord) => Promise<void>
-  readonly onHeartbeat: (result: HeartbeatResult) => void
+  readonly adopt: (record: ClaimedExecution) => Promise<void>
+  /** What a heartbeat found for `ids`, the executions it renewed. */
+  readonly onHeartbeat: (result: HeartbeatResult, ids: readonly string[]) => void
 }
 
 export interface Worker {
@@ -41,6 +43,12 @@ export interface Worker {
   dueAt(at: number): void
   /** The node holds leases: beat and heartbeat even when not claiming. */
   alive(): void
+  /**
+   * Gives back the lease of an execution that stopped here without ending (a step could not be
+   * recorded): at once, and again at every beat until the store takes it, so that it goes on (here
+   * or elsewhere) without waiting for the lease to expire.
+   */
+  handBack(id: string): void
   stop(): Promise<void>
 }
 
@@ -71,6 +79,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   let unsubscribe: (() => void) | undefined
   let beating: NodeJS.Timeout | undefined
   let lastHeartbeat = 0
+  const handingBack = new Set<string>()
 
   const wake = (): void => {
     kicked = true
@@ -113,7 +122,12 @@ export function createWorker(deps: WorkerDeps): Worker {
       adopting++
       deps
         .adopt(record)
-        .catch((error: unknown) => logger.error({ err: error, executionId: record.id }, 'could not take over a claimed execution'))
+        .catch((error: unknown) => {
+          // The database failed us: give it back for another try soon, rather than hold it until the lease expires.
+          const transient = isStoreUnavailable(error)
+          logger.error({ err: error, executionId: record.id }, transient ? 'could not take over a claimed execution; handing it back' : 'could not take over a claimed execution')
+          if (transient) handBack(record.id)
+        })
         .finally(() => {
           adopting--
         })
@@ -136,13 +150,35 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
   }
 
+  const releaseHandedBack = async (): Promise<void> => {
+    // One taken up again here meanwhile (its lease expired) is running: it is not given away.
+    const live = new Set(deps.liveIds())
+    const ids = [...handingBack].filter((id) => !live.has(id))
+    handingBack.clear()
+    if (ids.length === 0) return
+    try {
+      await store.release(node.id, ids)
+    } catch (error) {
+      for (const id of ids) handingBack.add(id)
+      throw error
+    }
+    wake()
+  }
+
+  const handBack = (id: string): void => {
+    handingBack.add(id)
+    releaseHandedBack().catch((error: unknown) => logger.warn({ err: error, executionId: id }, 'could not hand the execution back yet; trying again at the next beat'))
+    alive()
+  }
+
   const beat = async (): Promise<void> => {
     const now = clock.now()
     await store.beat(node.record(now))
+    if (handingBack.size > 0) await releaseHandedBack()
     const ids = deps.liveIds()
     if (ids.length > 0 && now - lastHeartbeat >= leaseMs / 3) {
       lastHeartbeat = now
-      deps.onHeartbeat(await store.heartbeat(node.id, ids, now, leaseMs))
+      deps.onHeartbeat(await store.heartbeat(node.id, ids, now, leaseMs), ids)
     }
   }
 
@@ -184,6 +220,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       wake()
     },
     alive,
+    handBack,
     async stop() {
       stopped = true
       if (beating !== undefined) clearInterval(beating)

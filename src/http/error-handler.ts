@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isFlowManagerError } from '../core/errors.js'
+import { isStoreUnavailable } from '../store/store-errors.js'
 import { HttpProblemError, PROBLEM_CONTENT_TYPE, problem, STATUS, type Problem, type ProblemCode } from './problem.js'
 import { RequestValidationError } from './validation.js'
 
@@ -32,6 +33,7 @@ export function toProblem(error: unknown, request?: Pick<FastifyRequest, 'header
     }
     return { problem: problem(error.code, error.message, error.issues.length > 0 ? error.issues : undefined), fault: false }
   }
+  if (isStoreUnavailable(error)) return { problem: problem('STORE_UNAVAILABLE', 'the database cannot serve this request now; try again'), fault: true }
   const fastifyError = error as Partial<FastifyError>
   const statusCode = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500
   if (statusCode >= 400 && statusCode < 500 && typeof fastifyError.code === 'string' && fastifyError.code.startsWith('FST_')) {
@@ -42,7 +44,12 @@ export function toProblem(error: unknown, request?: Pick<FastifyRequest, 'header
   return { problem: problem('INTERNAL', 'an unexpected error occurred; it has been logged'), fault: true }
 }
 
+/** Seconds a client should wait before trying again a request answered 503. */
+export const RETRY_AFTER_SECONDS = 5
+
 export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
+  // 503 is "not now": say when to try again (the database, or a node that is shutting down).
+  if (body.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS))
   return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body)
 }
 
@@ -52,7 +59,8 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
  */
 function clientGone(error: unknown, request: FastifyRequest): boolean {
   const code = (error as { code?: unknown } | null)?.code
-  return request.raw.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE'
+  // The socket, not the request stream: Node destroys the stream once its body has been read.
+  return request.raw.socket?.destroyed === true || code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE'
 }
 
 /** Every error response, the framework's own included, becomes application/problem+json. */

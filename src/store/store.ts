@@ -269,6 +269,16 @@ export interface ClaimRequest {
   readonly onlyIds?: readonly string[]
 }
 
+/** An execution a claim took, and how it was free. */
+export interface ClaimedExecution extends ExecutionRecord {
+  /**
+   * True when it was taken from an owner that stopped without giving it back (its lease expired, or
+   * the owner is dead): whatever ran there was cut off. False when nobody held it (queued, due, or
+   * handed back by a live owner).
+   */
+  readonly takenOver: boolean
+}
+
 export interface HeartbeatResult {
   /** Executions this owner holds whose cancellation another node asked for. */
   readonly cancelRequested: readonly string[]
@@ -384,7 +394,7 @@ export interface Store {
    * ones whose time has come, those whose lease expired, and those of dead owners. Oldest first;
    * atomic per execution, so two nodes never claim the same one.
    */
-  claim(request: ClaimRequest): Promise<readonly ExecutionRecord[]>
+  claim(request: ClaimRequest): Promise<readonly ClaimedExecution[]>
   /** The earliest `wake_at` of unowned unfinished executions, for the worker to sleep until. */
   nextWake(): Promise<number | null>
   /** Renews the leases of `ids` (the executions this owner runs); answers cancellations and pokes among them. */
@@ -418,7 +428,7 @@ export interface Store {
    * signal, so that idle workers wake at once rather than at their next poll. Optional: polling is the fallback.
    */
   subscribeWork?(listener: () => void): () => void
-  /** True while the latest commit failed (a full disk, a lost database): readiness says so. */
+  /** True while writes fail (the latest commit failed, within the last seconds: a full disk, a lost database): readiness says so. */
   writesFailing?(): boolean
   /** Answers when the database is reachable. */
   ping(): Promise<void>

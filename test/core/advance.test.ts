@@ -182,6 +182,19 @@ describe('advance after a crash (recover) and on shutdown (suspend)', () => {
     const d = advance(seed, state, { type: 'recover', at: 20, scope, maxRecoveries: 3 })
     expect(d.state).toMatchObject({ status: 'failed', error: { code: 'TASK_CRASHED' } })
     expect(d.state.error?.message).toContain('task "task1" was cut off by a crash 3 times in a row')
+    // The cut-off run is closed once, as the failure that ended the execution.
+    expect(d.commands.filter((c) => c.type === 'interrupt_run' || c.type === 'finish_run')).toMatchObject([
+      { type: 'finish_run', seq: 3, status: 'failure', error: { code: 'TASK_CRASHED' } },
+    ])
+  })
+
+  it('runs again, counting no crash, what a live owner handed back (a step it could not record)', () => {
+    let state = running
+    for (let i = 0; i < 5; i++) state = advance(seed, state, { type: 'recover', at: 10 + i, scope, maxRecoveries: 1, handedBack: true }).state
+    expect(state.status).toBe('running')
+    expect(state.threads[0]).toMatchObject({ crashes: 0, attempt: 6 })
+    // A crash after that is the first one.
+    expect(advance(seed, state, { type: 'recover', at: 20, scope, maxRecoveries: 2 }).state.threads[0]).toMatchObject({ crashes: 1 })
   })
 
   it('counts crashes of one run only: a run that finishes starts the count again', () => {

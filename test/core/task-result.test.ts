@@ -69,11 +69,11 @@ describe('normalizeTaskOutput', () => {
     expect(out.result).toMatchObject({ status: 'failure', error: { code: 'RESULT_INVALID' } })
   })
 
-  it('fails with RESULT_INVALID when the serialized data is over maxBytes, saying how big it was', () => {
+  it('fails with DATA_TOO_LARGE, not retryable, when the serialized data is over maxBytes, saying how big it was', () => {
     const big = { text: 'x'.repeat(MAX) }
     const out = normalizeTaskOutput(big, MAX)
-    expect(out.result).toMatchObject({ status: 'failure', error: { code: 'RESULT_INVALID' } })
-    if (out.result.status === 'failure') expect(out.result.error.message).toContain(`${JSON.stringify(big).length} bytes of data, over the limit of ${MAX}`)
+    expect(out.result).toMatchObject({ status: 'failure', error: { code: 'DATA_TOO_LARGE', retryable: false } })
+    if (out.result.status === 'failure') expect(out.result.error.message).toContain(`${JSON.stringify(big).length} bytes of data, over the data limit of ${MAX} (FLOW_MANAGER_DATA_LIMIT)`)
   })
 
   it('accepts data of exactly maxBytes', () => {

@@ -91,6 +91,18 @@ describe('a request that arrived in time', () => {
   })
 })
 
+describe('a request that was read whole', () => {
+  it('gets its own error answered, not one about an incomplete request', async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/api/v1/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ flow_id: 'no-such-flow' }),
+    })
+    expect(response.status).toBe(404)
+    expect(await response.json()).toMatchObject({ code: 'FLOW_NOT_FOUND' })
+  })
+})
+
 describe('a client that hangs up', () => {
   it('is one debug line, not an error with a stack', async () => {
     const before = lines.length

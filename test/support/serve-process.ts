@@ -27,6 +27,17 @@ export interface ServeProcess {
 
 /** Starts `flow-manager <command>` from the sources as a real process and waits until it answers /health. */
 export async function startFlowManager(args: readonly string[], env: Record<string, string> = {}): Promise<ServeProcess> {
+  const started = await launchFlowManager(args, env)
+  const { child, url } = started
+  await until(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`flow-manager exited early:\n${started.output()}`)
+    return (await fetch(`${url}/health`).catch(() => undefined))?.ok === true
+  }, 30_000, () => `flow-manager did not answer on ${url}:\n${started.output()}`)
+  return started
+}
+
+/** Starts `flow-manager <command>` from the sources as a real process, without waiting for it to answer. */
+export async function launchFlowManager(args: readonly string[], env: Record<string, string> = {}): Promise<ServeProcess> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args, '--port', String(port)], {
     cwd: root,
@@ -38,10 +49,6 @@ export async function startFlowManager(args: readonly string[], env: Record<stri
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)))
   const url = `http://127.0.0.1:${port}`
-  await until(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`flow-manager exited early:\n${output}`)
-    return (await fetch(`${url}/health`).catch(() => undefined))?.ok === true
-  }, 30_000, () => `flow-manager did not answer on ${url}:\n${output}`)
   return { url, child, exited, output: () => output }
 }
 

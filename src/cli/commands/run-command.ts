@@ -1,6 +1,7 @@
 import { pino } from 'pino'
 import { parseFlow } from '../../core/parse-flow.js'
 import { createEngine } from '../../engine/engine.js'
+import { definedOnly, engineSettings } from '../engine-settings.js'
 import { toExecutionView } from '../../engine/execution-view.js'
 import { openStore } from '../../store/open-store.js'
 import { colorsFor, line, type CliIo } from '../cli-io.js'
@@ -44,7 +45,9 @@ export async function runCommand(path: string, options: RunOptions, io: CliIo): 
   const store = await openStore(databaseUrl(options.db, io))
   // Task logs are the user's diagnostics: stderr, JSON, quiet unless LOG_LEVEL asks for more.
   const logger = pino({ level }, { write: (text: string) => io.stderr.write(text) })
-  const engine = createEngine({ store, tasks, logger })
+  // The limits apply here as they do in serve (a flow tried with run behaves as it will there).
+  const { maxRecoveries, dataLimit, storageLimit } = engineSettings(io.env).engine
+  const engine = createEngine({ store, tasks, logger, ...definedOnly({ maxRecoveries, dataLimit, storageLimit }) })
   const out = colorsFor(io.stdout, io.env)
   const unsubscribe = options.json === true ? undefined : engine.subscribe(createLiveView(io.stdout, out))
   const signal = io.signal

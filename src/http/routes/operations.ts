@@ -22,11 +22,11 @@ export function operationsRoutes(app: FastifyInstance, deps: { engine: Engine; m
         await deps.engine.store.ping()
       } catch (error) {
         request.log.warn({ err: error }, 'readiness check: the database did not answer')
-        return sendProblem(reply.header('retry-after', '5'), problem('STORE_UNAVAILABLE', 'the database did not answer'))
+        return sendProblem(reply, problem('STORE_UNAVAILABLE', 'the database did not answer'))
       }
       // Reads may work while writes fail (a full disk): not ready, for as long as the latest commit failed.
       if (deps.engine.store.writesFailing?.() === true) {
-        return sendProblem(reply.header('retry-after', '5'), problem('STORE_UNAVAILABLE', 'the database answers, but the latest write to it failed'))
+        return sendProblem(reply, problem('STORE_UNAVAILABLE', 'the database answers, but the latest write to it failed'))
       }
       return { status: 'ready' as const }
     },

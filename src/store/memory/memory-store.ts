@@ -8,6 +8,7 @@ import {
   wokenWakeAt,
   type ExecutionEventRecord,
   type ExecutionFilter,
+  type ClaimedExecution,
   type ExecutionRecord,
   type FlowRecord,
   type NewExecution,
@@ -252,11 +253,12 @@ export function createMemoryStore(): Store {
       const due = candidates
         .filter((r) => r.execution.leaseOwner === null && (r.execution.wakeAt === null || r.execution.wakeAt <= now))
         .sort((a, b) => (a.execution.wakeAt ?? 0) - (b.execution.wakeAt ?? 0))
-      const claimed: ExecutionRecord[] = []
+      const claimed: ClaimedExecution[] = []
       for (const row of [...cutOff, ...due].slice(0, Math.max(0, limit))) {
+        const takenOver = row.execution.leaseOwner !== null
         row.execution = { ...row.execution, leaseOwner: owner, wakeAt: null }
         row.leaseExpiresAt = now + leaseMs
-        claimed.push(row.execution)
+        claimed.push({ ...row.execution, takenOver })
       }
       return Promise.resolve(claimed)
     },

@@ -3,7 +3,7 @@ import pg from 'pg'
 import { FlowManagerError } from '../../core/errors.js'
 import { creationRefused } from '../creation-refused.js'
 import { createSqlQueries } from '../sql/sql-queries.js'
-import { GroupCommit, type StepOutcome } from '../sql/group-commit.js'
+import { GroupCommit, writeHealth, type StepOutcome } from '../sql/group-commit.js'
 import type { Database } from '../sql/schema.js'
 import { LeaseLostError, type ExecutionDetail, type ReadLimits, type StepWrite, type Store } from '../store.js'
 import { postgresMigrations } from './migrations.js'
@@ -91,15 +91,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return step.create === undefined ? new LeaseLostError(step.executionId) : creationRefused(step.create, 'key')
     })
   }
-  let writesFailing = false
+  const writes = writeHealth()
   const commits = new GroupCommit({
     commit,
     maxBatch: options.maxBatch ?? 1000,
     maxInFlight: MAX_IN_FLIGHT,
     retryOneByOne: isStatementError,
-    onResult: (ok) => {
-      writesFailing = !ok
-    },
+    onResult: writes.onResult,
   })
 
   /** The row and its runs in one snapshot: a reader never sees "completed" with its last run still running. */
@@ -112,7 +110,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return {
     kind: 'postgres',
     write: (step) => commits.write(step),
-    writesFailing: () => writesFailing,
+    writesFailing: writes.failing,
     putDefinition: (hash, flow) => queries.putDefinition(hash, flow, Date.now()),
     getDefinition: queries.getDefinition,
     async registerFlow(hash, flow, at) {

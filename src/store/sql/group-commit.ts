@@ -1,6 +1,21 @@
 import { FlowManagerError } from '../../core/errors.js'
 import type { StepWrite } from '../store.js'
 
+/**
+ * Whether writes fail, as the commits tell: from a failed commit until one succeeds, but no longer
+ * than `memoryMs` after the latest failure, so that a node nothing writes to (traffic sent
+ * elsewhere because it said it was not ready) is tried again rather than left out for ever.
+ */
+export function writeHealth(memoryMs = 10_000): { readonly onResult: (ok: boolean) => void; readonly failing: () => boolean } {
+  let failedAt: number | null = null
+  return {
+    onResult: (ok) => {
+      failedAt = ok ? null : Date.now()
+    },
+    failing: () => failedAt !== null && Date.now() - failedAt < memoryMs,
+  }
+}
+
 /** How one step of a batch came out: applied, or the error its writer gets. */
 export type StepOutcome = true | Error
 

@@ -6,6 +6,7 @@ import {
   type ExecutionDetail,
   type ExecutionEventRecord,
   type ExecutionFilter,
+  type ClaimedExecution,
   type ExecutionRecord,
   type FlowRecord,
   type HeartbeatResult,
@@ -171,12 +172,12 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
     /** Run inside a repeatable-read transaction on PostgreSQL so that the row and its runs agree. */
     readExecutionIn: (q: Db, id: string, limits?: ReadLimits) => readExecution(q, id, limits),
     latestResultsIn: latestResults,
-    claim: async (request: ClaimRequest): Promise<readonly ExecutionRecord[]> => {
+    claim: async (request: ClaimRequest): Promise<readonly ClaimedExecution[]> => {
       if (request.onlyIds?.length === 0) return []
       // Work cut off by a stopped owner first, then what is due, oldest first.
       const recovered = await claimWhere(request, true, request.deadOwners)
       const due = await claimWhere({ ...request, limit: request.limit - recovered.length }, false, [])
-      return [...recovered, ...due]
+      return [...recovered.map((e) => ({ ...e, takenOver: true })), ...due.map((e) => ({ ...e, takenOver: false }))]
     },
     nextWake: async (): Promise<number | null> => {
       const row = await db

@@ -6,7 +6,7 @@ import { FlowManagerError } from '../../core/errors.js'
 import { type ExecutionDetail, type ReadLimits, type Store } from '../store.js'
 import { createSqlQueries, dataFrom } from '../sql/sql-queries.js'
 import { wakeAtExpression } from '../sql/columns.js'
-import { GroupCommit } from '../sql/group-commit.js'
+import { GroupCommit, writeHealth } from '../sql/group-commit.js'
 import { executionFromRow, taskRunFromRow, type Row } from '../sql/rows.js'
 import type { Database, ExecutionsTable, TaskRunsTable } from '../sql/schema.js'
 import { sqliteMigrations } from './migrations.js'
@@ -48,15 +48,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   await migrate(db)
 
   const steps = prepareSqliteSteps(database)
-  let writesFailing = false
+  const writes = writeHealth()
   const commits = new GroupCommit({
     commit: steps.commit,
     maxBatch: options.maxBatch ?? 512,
     maxInFlight: 1,
     retryOneByOne: isStatementError,
-    onResult: (ok) => {
-      writesFailing = !ok
-    },
+    onResult: writes.onResult,
   })
 
   const queries = createSqlQueries(db, 'sqlite')
@@ -105,7 +103,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     kind: 'sqlite',
     database,
     write: (step) => commits.write(step),
-    writesFailing: () => writesFailing,
+    writesFailing: writes.failing,
     putDefinition: (hash, flow) => queries.putDefinition(hash, flow, Date.now()),
     getDefinition: queries.getDefinition,
     registerFlow: (hash, flow, at) => queries.registerFlow(hash, flow, at),
