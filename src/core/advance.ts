@@ -31,7 +31,9 @@ export function advance(plan: FlowPlan, state: ExecutionState, event: EngineEven
       const thread = state.status === 'running' ? openThread(state, event.seq) : undefined
       if (thread === undefined) return unchanged(state)
       const t = new Transition(plan, state, event.at, event.scope)
-      if (event.consumes !== undefined) t.commands.push({ type: 'consume_signal', seq: event.seq, signalSeq: event.consumes })
+      if (event.consumes !== undefined && thread.waiting?.kind === 'signal') {
+        t.commands.push({ type: 'consume_signal', seq: event.seq, task: thread.task, signal: thread.waiting.signal, signalSeq: event.consumes })
+      }
       finished(t, thread, event.result, FROM_RESULT, event.random)
       return settle(t)
     }
@@ -68,7 +70,7 @@ export function advance(plan: FlowPlan, state: ExecutionState, event: EngineEven
       const t = new Transition(plan, state, event.at, EMPTY_SCOPE)
       for (const thread of t.threads.slice()) {
         if (thread.phase !== 'run') continue
-        t.commands.push({ type: 'interrupt_run', seq: thread.seq, attempt: thread.attempt })
+        t.commands.push({ type: 'interrupt_run', seq: thread.seq, task: thread.task, attempt: thread.attempt })
         t.put(withPhase(thread, 'backoff', event.at))
       }
       return t.decision()
@@ -205,11 +207,11 @@ function recover(t: Transition, maxRecoveries: number, counted: 0 | 1): void {
     t.stopAll('failed', {
       code: 'TASK_CRASHED',
       message: `task "${crashed.task}" was cut off by a crash ${crashed.crashes + 1} times in a row (the limit is ${maxRecoveries}, FLOW_MANAGER_MAX_RECOVERIES), so the execution was failed rather than run again; a task that kills its process must not take nodes down one after the other`,
-    })
+    }, crashed.task)
     return
   }
   for (const thread of cut) {
-    t.commands.push({ type: 'interrupt_run', seq: thread.seq, attempt: thread.attempt })
+    t.commands.push({ type: 'interrupt_run', seq: thread.seq, task: thread.task, attempt: thread.attempt })
     const task = t.plan.tasks.get(thread.task) as PlanTask
     beginRun(t, { id: thread.id, parent: thread.parent, branch: thread.branch, item: thread.item, crashes: thread.crashes + counted }, task, thread.step, thread.attempt + 1)
   }

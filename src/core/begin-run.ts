@@ -99,7 +99,7 @@ function parkSystem(t: Transition, run: Thread, task: PlanTask, input: unknown):
         return
       }
       const waiting = { kind: 'timer' as const, until }
-      t.commands.push({ type: 'park_run', seq: run.seq, waiting })
+      t.commands.push({ type: 'park_run', seq: run.seq, task: task.name, waiting })
       t.put(withPhase(run, 'parked', until, waiting))
       return
     }
@@ -108,14 +108,14 @@ function parkSystem(t: Transition, run: Thread, task: PlanTask, input: unknown):
       if (!parsed.success) return invalid(firstIssue(parsed.error))
       const timeoutAt = parsed.data.timeout_ms === undefined ? null : t.at + parsed.data.timeout_ms
       const waiting = { kind: 'signal' as const, signal: parsed.data.signal, timeoutAt }
-      t.commands.push({ type: 'park_run', seq: run.seq, waiting })
+      t.commands.push({ type: 'park_run', seq: run.seq, task: task.name, waiting })
       t.put(withPhase(run, 'parked', timeoutAt, waiting))
       return
     }
     case 'subflow': {
       const parsed = SubflowInput.safeParse(input)
       if (!parsed.success) return invalid(firstIssue(parsed.error))
-      t.commands.push({ type: 'park_run', seq: run.seq, waiting: { kind: 'child' } })
+      t.commands.push({ type: 'park_run', seq: run.seq, task: task.name, waiting: { kind: 'child' } })
       t.commands.push({ type: 'start_child', seq: run.seq, task: task.name, flowId: parsed.data.flow_id, version: parsed.data.version ?? null, input: parsed.data.input ?? {} })
       t.put(withPhase(run, 'parked', null, { kind: 'child' }))
       return

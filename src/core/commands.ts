@@ -96,14 +96,14 @@ export interface FinishRun {
 export type Command =
   | StartRun
   | FinishRun
-  | { readonly type: 'park_run'; readonly seq: number; readonly waiting: WaitingFor }
+  | { readonly type: 'park_run'; readonly seq: number; readonly task: string; readonly waiting: WaitingFor }
   /** Stop the code of a run the core has closed (cancel, timeout): its result no longer matters. */
   | { readonly type: 'abort_run'; readonly seq: number; readonly code: string; readonly message: string }
   /** A run cut off by a crash or a shutdown, recorded as interrupted. */
-  | { readonly type: 'interrupt_run'; readonly seq: number; readonly attempt: number }
+  | { readonly type: 'interrupt_run'; readonly seq: number; readonly task: string; readonly attempt: number }
   | { readonly type: 'start_child'; readonly seq: number; readonly task: string; readonly flowId: string; readonly version: number | null; readonly input: unknown }
   | { readonly type: 'cancel_child'; readonly seq: number }
-  | { readonly type: 'consume_signal'; readonly seq: number; readonly signalSeq: number }
+  | { readonly type: 'consume_signal'; readonly seq: number; readonly task: string; readonly signal: string; readonly signalSeq: number }
   /** The execution ended with this status (state.error says why when it failed). */
   | { readonly type: 'finish'; readonly status: ExecutionStatus }
 

@@ -180,11 +180,11 @@ export class Transition {
   }
 
   /** Ends the execution now: every open run is closed with the error's code. */
-  stopAll(status: 'failed' | 'cancelled', error: ExecutionError): void {
+  stopAll(status: 'failed' | 'cancelled', error: ExecutionError, failedTask: string | null = null): void {
     for (const root of this.threads.filter((t) => t.parent === null)) this.stopTree(root, error.code, error.message)
     this.threads = []
     this.pending.length = 0
-    this.end(status, error, null)
+    this.end(status, error, failedTask)
   }
 
   end(status: ExecutionStatus, error: ExecutionError | null, failedTask: string | null): void {

@@ -113,7 +113,7 @@ export function buildStep(input: StepInput, state: ExecutionState, commands: rea
         const start = runs[i]
         if (start?.kind === 'start') runs[i] = { ...start, waitingForJson: json }
         else runs.push({ kind: 'park', seq: c.seq, waitingForJson: json })
-        events.push(event(++eventSeq, 'task_waiting', at, null, { seq: c.seq, waiting_for: view }))
+        events.push(event(++eventSeq, 'task_waiting', at, c.task, { seq: c.seq, waiting_for: view }))
         break
       }
       case 'finish_run': {
@@ -134,7 +134,7 @@ export function buildStep(input: StepInput, state: ExecutionState, commands: rea
       }
       case 'interrupt_run':
         runs.push({ kind: 'interrupt', seq: c.seq, at })
-        events.push(event(++eventSeq, 'task_interrupted', at, null, { seq: c.seq, attempt: c.attempt }))
+        events.push(event(++eventSeq, 'task_interrupted', at, c.task, { seq: c.seq, attempt: c.attempt }))
         break
       case 'cancel_child': {
         const child = input.childIds.get(c.seq)
@@ -143,6 +143,7 @@ export function buildStep(input: StepInput, state: ExecutionState, commands: rea
       }
       case 'consume_signal':
         ;(consumeSignals ??= []).push({ signalSeq: c.signalSeq, runSeq: c.seq })
+        events.push(event(++eventSeq, 'signal_received', at, c.task, { seq: c.seq, signal: c.signal, signal_seq: c.signalSeq }))
         break
       case 'finish':
         finished = true

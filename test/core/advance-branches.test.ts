@@ -128,7 +128,7 @@ describe('parallel groups', () => {
     const d1 = advance(plan, d0.state, { type: 'run_finished', at: 1, seq: seqOf(d0.commands, 'b'), result: success, scope })
     const recovered = advance(plan, d1.state, { type: 'recover', at: 5, scope, maxRecoveries: 3 })
     expect(recovered.commands).toMatchObject([
-      { type: 'interrupt_run', seq: seqOf(d0.commands, 'a') },
+      { type: 'interrupt_run', seq: seqOf(d0.commands, 'a'), task: 'a' },
       { type: 'start_run', task: { name: 'a' }, attempt: 2 },
     ])
   })
@@ -189,7 +189,7 @@ describe('the engine\'s own task types: wait, wait_for_signal, subflow', () => {
   it('parks a wait until its time, holding nothing, then goes on', () => {
     const plan = one({ type: 'wait', input: { ms: 5000 } })
     const d0 = start(plan)
-    expect(d0.commands).toContainEqual({ type: 'park_run', seq: 1, waiting: { kind: 'timer', until: 6000 } })
+    expect(d0.commands).toContainEqual({ type: 'park_run', seq: 1, task: 'w', waiting: { kind: 'timer', until: 6000 } })
     expect(d0.state.threads[0]).toMatchObject({ phase: 'parked', wakeAt: 6000 })
     expect(advance(plan, d0.state, { type: 'timer', at: 5999, scope }).commands).toEqual([])
     const d1 = advance(plan, d0.state, { type: 'timer', at: 6000, scope })
@@ -208,9 +208,9 @@ describe('the engine\'s own task types: wait, wait_for_signal, subflow', () => {
   it('parks a signal wait; a delivered signal becomes its data and is consumed; a timeout fails it with SIGNAL_TIMEOUT', () => {
     const plan = one({ type: 'wait_for_signal', input: { signal: 'approved', timeout_ms: 100 } })
     const d0 = start(plan)
-    expect(d0.commands).toContainEqual({ type: 'park_run', seq: 1, waiting: { kind: 'signal', signal: 'approved', timeoutAt: 1100 } })
+    expect(d0.commands).toContainEqual({ type: 'park_run', seq: 1, task: 'w', waiting: { kind: 'signal', signal: 'approved', timeoutAt: 1100 } })
     const delivered = advance(plan, d0.state, { type: 'run_finished', at: 1050, seq: 1, result: { status: 'success', data: { ok: 1 } }, consumes: 9, scope })
-    expect(delivered.commands[0]).toEqual({ type: 'consume_signal', seq: 1, signalSeq: 9 })
+    expect(delivered.commands[0]).toEqual({ type: 'consume_signal', seq: 1, task: 'w', signal: 'approved', signalSeq: 9 })
     expect(finishOf(delivered.commands, 'w')).toMatchObject({ status: 'success', data: { from: 'result' } })
     const timedOut = advance(plan, d0.state, { type: 'timer', at: 1100, scope })
     expect(finishOf(timedOut.commands, 'w')).toMatchObject({ status: 'failure', error: { code: 'SIGNAL_TIMEOUT' }, nextTask: 'end' })

@@ -169,7 +169,7 @@ describe('advance after a crash (recover) and on shutdown (suspend)', () => {
   it('records the cut-off run as interrupted and runs it again as the next attempt at the same step', () => {
     const d = advance(seed, running, { type: 'recover', at: 10, scope, maxRecoveries: 3 })
     expect(d.commands).toMatchObject([
-      { type: 'interrupt_run', seq: 1, attempt: 1 },
+      { type: 'interrupt_run', seq: 1, task: 'task1', attempt: 1 },
       { type: 'start_run', seq: 2, step: 1, attempt: 2, task: { name: 'task1' } },
     ])
     expect(d.state.threads[0]).toMatchObject({ crashes: 1, attempt: 2, seq: 2 })
@@ -180,7 +180,7 @@ describe('advance after a crash (recover) and on shutdown (suspend)', () => {
     for (let i = 0; i < 2; i++) state = advance(seed, state, { type: 'recover', at: 10 + i, scope, maxRecoveries: 3 }).state
     expect(state.status).toBe('running')
     const d = advance(seed, state, { type: 'recover', at: 20, scope, maxRecoveries: 3 })
-    expect(d.state).toMatchObject({ status: 'failed', error: { code: 'TASK_CRASHED' } })
+    expect(d.state).toMatchObject({ status: 'failed', failedTask: 'task1', error: { code: 'TASK_CRASHED' } })
     expect(d.state.error?.message).toContain('task "task1" was cut off by a crash 3 times in a row')
     // The cut-off run is closed once, as the failure that ended the execution.
     expect(d.commands.filter((c) => c.type === 'interrupt_run' || c.type === 'finish_run')).toMatchObject([
@@ -211,7 +211,7 @@ describe('advance after a crash (recover) and on shutdown (suspend)', () => {
 
   it('interrupts runs in flight on suspend and makes them due at once, without counting a crash', () => {
     const d = advance(seed, running, { type: 'suspend', at: 50 })
-    expect(d.commands).toEqual([{ type: 'interrupt_run', seq: 1, attempt: 1 }])
+    expect(d.commands).toEqual([{ type: 'interrupt_run', seq: 1, task: 'task1', attempt: 1 }])
     expect(d.state.threads[0]).toMatchObject({ phase: 'backoff', wakeAt: 50, crashes: 0 })
     const again = advance(seed, d.state, { type: 'recover', at: 60, scope, maxRecoveries: 1 })
     expect(again.commands).toMatchObject([{ type: 'start_run', seq: 2, attempt: 2, task: { name: 'task1' } }])

@@ -16,6 +16,7 @@ interface Execution {
   execution_id: string
   status: string
   error: { code: string; message: string } | null
+  failed_task: string | null
   task_results: { task_name: string; status: string; attempt: number; error_code: string | null }[]
 }
 
@@ -69,6 +70,7 @@ async function ended(nodes: readonly Supervised[], id: string): Promise<Executio
 function expectCrashed(execution: Execution, limit: number): void {
   expect(execution.status).toBe('failed')
   expect(execution.error?.code).toBe('TASK_CRASHED')
+  expect(execution.failed_task).toBe('boom')
   expect(execution.error?.message).toContain(`task "boom" was cut off by a crash ${limit} times in a row`)
   expect(execution.error?.message).toContain('FLOW_MANAGER_MAX_RECOVERIES')
   // Each run was cut off and recorded as such; the last one is the failure that ended it, and none ran after.
