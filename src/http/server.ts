@@ -32,6 +32,9 @@ function fastifyLogger(logger: Logger | undefined): NonNullable<BuildAppOptions[
   return level === 'fatal' || level === 'error' || level === 'warn' || level === 'info' || level === 'debug' || level === 'trace' || level === 'silent' ? level : 'info'
 }
 
+/** How long after the grace period the last connections may still finish sending their answers. */
+const STRAGGLER_MS = 1000
+
 /** Builds the app on the engine and listens; the CLI's `serve` command calls this. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const app = await buildApp({
@@ -50,9 +53,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         // execution is answered as soon as the execution ends, or with 202 when the grace
         // period hands it back; new executions are refused with 503 meanwhile.
         const engineClosed = options.engine.close(options.graceMs === undefined ? {} : { graceMs: options.graceMs })
+        // Once the grace period is over every request that waited for an execution has its answer;
+        // a connection still open then holds a request its client never finished sending (or never
+        // read the answer of): shutdown ends it rather than waiting for it.
+        let cutOff: NodeJS.Timeout | undefined
+        void engineClosed.then(() => {
+          cutOff = setTimeout(() => app.server.closeAllConnections(), STRAGGLER_MS)
+          cutOff.unref()
+        }, () => undefined)
         try {
           await app.close()
         } finally {
+          clearTimeout(cutOff)
           await engineClosed
         }
       })()

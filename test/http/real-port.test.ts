@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { createEngine } from '../../src/engine/engine.js'
@@ -134,6 +135,30 @@ describe('on a real port', () => {
       await expect(fetch(`${server.url}/health`)).rejects.toThrow()
     } finally {
       unsubscribe()
+      await server.close()
+      await store.close()
+    }
+  })
+
+  it('closes within the grace period even while a client holds a request it never finishes sending', async () => {
+    const store = await openStore('sqlite::memory:')
+    const engine = createEngine({ store, tasks: createTaskRegistry(builtinTasks) })
+    // No request timeout: only shutdown itself can end the half-sent request.
+    const server = await startServer({ engine, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), graceMs: 100, app: { requestTimeoutMs: 0 } })
+    const { port } = new URL(server.url)
+    const socket = connect({ host: '127.0.0.1', port: Number(port) })
+    const socketClosed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+    socket.on('error', () => undefined)
+    try {
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+      // The head and a part of the body: a request in progress, never finished.
+      socket.write('POST /api/v1/executions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"flow": ')
+      await expect(fetch(`${server.url}/health`)).resolves.toMatchObject({ status: 200 })
+      await server.close()
+      await socketClosed
+      await expect(fetch(`${server.url}/health`)).rejects.toThrow()
+    } finally {
+      socket.destroy()
       await server.close()
       await store.close()
     }
