@@ -116,11 +116,14 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
       .limit(limits.maxRuns)
       .execute()
     const first = sizes.length === 0 ? 1 : Number(sizes[sizes.length - 1]?.seq)
-    const from = dataFrom(sizes, limits.maxDataBytes)
+    // No run's data fits (or there is no run yet): cut above the latest run. A bound that fits an
+    // integer column, since PostgreSQL refuses to compare one with a larger parameter.
+    const found = dataFrom(sizes, limits.maxDataBytes)
+    const from = found === Infinity ? execution.seq + 1 : found
     const runs = await q
       .selectFrom('task_runs')
-      .select([...RUN_META, sql<string | null>`case when seq >= ${from === Infinity ? NEVER : from} then data end`.as('data')])
-      .select(sql<number>`case when seq < ${from === Infinity ? NEVER : from} and data is not null then 1 else 0 end`.as('omitted'))
+      .select([...RUN_META, sql<string | null>`case when seq >= ${from} then data end`.as('data')])
+      .select(sql<number>`case when seq < ${from} and data is not null then 1 else 0 end`.as('omitted'))
       .where('execution_id', '=', id)
       .where('seq', '>=', first)
       .orderBy('seq')
