@@ -36,8 +36,8 @@ export interface ActorEnv {
   readonly prepareChild: (parent: ExecutionIdentity, command: Extract<Command, { type: 'start_child' }>) => Promise<NewExecution | TaskFailure>
   /** What an ended child execution means for the task run that waited for it. */
   readonly childResult: (child: ExecutionRecord) => Promise<TaskResult>
-  /** Children were queued: look for work at once. */
-  readonly childCreated: () => void
+  /** Work may be due now (children queued, a parked execution woken): look for it at once. */
+  readonly lookForWork: () => void
   /** The actor stopped: free its slot, answer whoever waits for its end. */
   readonly stopped: (actor: ExecutionActor, end: ActorEnd) => void
 }

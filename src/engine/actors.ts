@@ -136,11 +136,13 @@ export function createActors(deps: ActorsDeps): Actors {
       const why = child.error?.message ?? child.status
       return { status: 'failure', error: { message: `sub-flow execution ${child.id} (flow "${child.flowId}") ${child.status}: ${why}`, code: 'SUBFLOW_FAILED', retryable: false } }
     },
-    childCreated: () => worker.kick(),
+    lookForWork: () => worker.kick(),
     stopped(actor: ExecutionActor, end: ActorEnd) {
       if (live.get(actor.id) === actor) live.delete(actor.id)
       if (end.kind === 'finished') waiters.ended(actor.id, end.detail)
       else waiters.nudge(actor.id)
+      // A sub-flow ended: its parent, when it runs here, takes the result now rather than at its next heartbeat.
+      if (end.kind === 'finished' && actor.identity.parent !== null) live.get(actor.identity.parent.executionId)?.poked()
       for (const stop of stops) stop()
       // A slot freed: there may be queued work.
       worker.kick()

@@ -71,11 +71,13 @@ export class ExecutionActor {
   readonly #open = new Map<number, OpenRunInfo>()
   readonly #running = new Map<number, Running>()
   readonly #childIds: Map<number, string>
-  readonly #claimedSignals = new Set<number>()
+  /** Signals handed to a wait whose delivery is not decided yet: signal seq -> the waiting run's seq. */
+  readonly #claimedSignals = new Map<number, number>()
   #history: TaskRunRecord[] | null
   #historyBytes = 0
   #timer: TimerHandle | undefined
   #checking = false
+  #recheck = false
   readonly #firstWrite: { resolve: () => void; reject: (error: unknown) => void; promise: Promise<void> }
 
   constructor(
@@ -239,18 +241,47 @@ export class ExecutionActor {
         this.#running.delete(c.seq)
       }
     }
-    if (children.length > 0) this.env.childCreated()
+    if (children.length > 0) this.env.lookForWork()
     if (isTerminal(this.#state.status)) {
       this.#stop({ kind: 'finished', detail: await this.#detail(step.finishedAt ?? at) })
       return
     }
     if (isIdle(this.#state)) {
-      this.#stop({ kind: 'released' })
+      await this.#handBack(at)
       return
     }
     for (const run of step.launches) this.#launch(run)
     this.#arm()
     if (commands.some((c) => c.type === 'park_run' && c.waiting.kind !== 'timer')) void this.#checkWaits()
+  }
+
+  /**
+   * The step just written handed the lease back: every thread waits. A signal, a child's end or a
+   * cancel that came while this node held the execution reached only this actor, or bumped a poke
+   * counter that nobody watches any more. So the actor stops first (from then on, a cancel or a
+   * signal takes the store's way), then looks once more and leaves the execution due at once, or
+   * its cancellation requested, for whichever node claims it next: nothing that came is lost.
+   */
+  async #handBack(at: number): Promise<void> {
+    const left = this.#mail.splice(0)
+    this.#stop({ kind: 'released' })
+    try {
+      if (left.some((m) => m.kind === 'cancel')) await this.env.store.requestCancel(this.id, at)
+      else if (left.some((m) => m.kind === 'deliver' || m.kind === 'result' || m.kind === 'fail') || (await this.#arrivedForWaits())) await this.env.store.poke(this.id, at)
+      else return
+      this.env.lookForWork()
+    } catch (error) {
+      this.env.logger.warn({ err: error, executionId: this.id }, 'could not wake a parked execution; it is looked at again at its next wake')
+    }
+  }
+
+  /** Whether a signal a parked run waits for is kept, or a child it waits for has ended (claimed or not). */
+  async #arrivedForWaits(): Promise<boolean> {
+    const parked = this.#state.threads.filter((t) => t.phase === 'parked')
+    const names = new Set(parked.flatMap((t) => (t.waiting?.kind === 'signal' ? [t.waiting.signal] : [])))
+    if (names.size > 0 && (await this.env.store.pendingSignals(this.id, 1000)).some((s) => names.has(s.name))) return true
+    const children = parked.filter((t) => t.waiting?.kind === 'child').map((t) => t.seq)
+    return children.length > 0 && (await this.env.store.listChildren(this.id, children)).some((c) => isTerminal(c.status))
   }
 
   /** Turns mail into the core's event, updating what expressions will read; undefined when nothing is to decide. */
@@ -312,7 +343,7 @@ export class ExecutionActor {
 
   /** Puts a run's result where expressions read it (as stored: JSON round trip), unless the run is no longer open. */
   #before(seq: number, result: TaskResult, dataJson: string | undefined): boolean {
-    const data = dataJson === undefined ? null : freeze(JSON.parse(dataJson))
+    const data = dataJson === undefined ? null : freeze(JSON.parse(dataJson) as unknown)
     const error = result.status === 'failure' ? result.error.message : null
     return this.#keeper.beforeFinish(seq, { status: result.status, data, error }, dataJson?.length ?? 0)
   }
@@ -357,10 +388,18 @@ export class ExecutionActor {
 
   /** Delivers what parked runs wait for and has arrived: signals (oldest first, one per wait) and ended children. */
   async #checkWaits(): Promise<void> {
-    if (this.#checking || this.#stopped) return
+    if (this.#stopped) return
+    // A poke during a look may bring what that look's read missed: look once more after it.
+    if (this.#checking) {
+      this.#recheck = true
+      return
+    }
     this.#checking = true
     try {
-      for (const mail of await this.arrived()) this.post(mail)
+      do {
+        this.#recheck = false
+        for (const mail of await this.arrived()) this.post(mail)
+      } while (this.#recheck && !this.#stopped)
     } catch (error) {
       this.env.logger.warn({ err: error, executionId: this.id }, 'could not look at signals or sub-flows; looking again at the next poke')
     } finally {
@@ -372,7 +411,8 @@ export class ExecutionActor {
   async arrived(): Promise<Mail[]> {
     const mails: Mail[] = []
     const parked = this.#state.threads.filter((t) => t.phase === 'parked').sort((a, b) => a.seq - b.seq)
-    const signalWaits = parked.filter((t) => t.waiting?.kind === 'signal')
+    const taken = new Set(this.#claimedSignals.values())
+    const signalWaits = parked.filter((t) => t.waiting?.kind === 'signal' && !taken.has(t.seq))
     if (signalWaits.length > 0) {
       const signals = (await this.env.store.pendingSignals(this.id, 1000)).filter((s) => !this.#claimedSignals.has(s.seq))
       for (const wait of signalWaits) {
@@ -380,7 +420,7 @@ export class ExecutionActor {
         const i = signals.findIndex((s) => s.name === name)
         const signal = i < 0 ? undefined : signals.splice(i, 1)[0]
         if (signal === undefined) continue
-        this.#claimedSignals.add(signal.seq)
+        this.#claimedSignals.set(signal.seq, wait.seq)
         mails.push({ kind: 'deliver', seq: wait.seq, result: { status: 'success', data: signal.payload }, consumes: signal.seq })
       }
     }
