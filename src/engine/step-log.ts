@@ -27,10 +27,16 @@ export function describeCommands(env: ActorEnv, actor: ExecutionActor, commands:
   for (const c of commands) {
     switch (c.type) {
       case 'start_run':
-        if (listening) env.emit({ type: 'task_started', executionId: id, task: c.task.name, taskType: c.task.type, seq: c.seq, attempt: c.attempt, item: c.item, at })
+        if (listening) {
+          const items = c.items === undefined ? null : c.items.length
+          env.emit({ type: 'task_started', executionId: id, task: c.task.name, taskType: c.task.type, seq: c.seq, attempt: c.attempt, item: c.item, parentSeq: c.parentSeq, branch: c.branch, items, at })
+        }
         break
       case 'park_run':
-        if (listening) env.emit({ type: 'task_waiting', executionId: id, task: runTask(write, c.seq), seq: c.seq, waitingFor: waitingView(c.waiting, undefined), at })
+        if (listening) {
+          const child = write.children?.find((e) => e.parent?.seq === c.seq)?.id
+          env.emit({ type: 'task_waiting', executionId: id, task: runTask(write, c.seq), seq: c.seq, waitingFor: waitingView(c.waiting, child), at })
+        }
         break
       case 'finish_run': {
         const end = write.runs.find((w) => w.seq === c.seq && (w.kind === 'end' || (w.kind === 'start' && w.end !== undefined)))
