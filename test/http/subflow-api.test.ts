@@ -74,6 +74,19 @@ describeOnStores('sub-flows through the API', (ctx, kind) => {
     expect(child).toMatchObject({ status: 'cancelled', error: { code: 'EXECUTION_CANCELLED' } })
   })
 
+  it('cancels the children of a cancelled child too, down the chain', async () => {
+    await register(ctx(), oneTask(`leaf_${kind}`, { type: 'wait_for_signal', input: { signal: 'never' } }))
+    await register(ctx(), calls(`middle_${kind}`, { flow_id: `leaf_${kind}` }))
+    const started = await ctx().call<ExecutionBody>('POST', '/api/v1/executions', { flow: calls('top', { flow_id: `middle_${kind}` }), wait: false })
+    const top = await readUntil(ctx(), started.body.execution_id, (e) => e.task_results[0]?.status === 'waiting', 'the top parked')
+    const middle = await readUntil(ctx(), top.task_results[0]?.waiting_for?.child as string, (e) => typeof e.task_results[0]?.waiting_for?.child === 'string', 'the middle parked')
+    const leafId = middle.task_results[0]?.waiting_for?.child as string
+    await readUntil(ctx(), leafId, (e) => e.task_results[0]?.status === 'waiting', 'the leaf parked')
+    expect((await ctx().call<ExecutionBody>('POST', `/api/v1/executions/${top.execution_id}/cancel`)).body.status).toBe('cancelled')
+    expect((await readUntil(ctx(), middle.execution_id, ended, 'the middle was cancelled')).status).toBe('cancelled')
+    expect((await readUntil(ctx(), leafId, ended, 'the leaf was cancelled')).status).toBe('cancelled')
+  })
+
   it('takes a child\'s end while other branches of the parent still run', async () => {
     await register(ctx(), oneTask(`quick_${kind}`, { type: 'noop', input: { quick: true } }))
     const flow = {

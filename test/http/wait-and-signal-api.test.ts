@@ -136,6 +136,8 @@ describeOnStores('timers and signals through the API', (ctx) => {
       expect(['INPUT_INVALID', 'REQUEST_INVALID']).toContain(res.body.code)
       expect(res.body.detail).toMatch(/signal|name/)
     }
+    const huge = await ctx().call<Problem>('POST', `/api/v1/executions/${id}/signals/go`, { text: 'x'.repeat(1_100_000) })
+    expect(huge.status).toBe(413)
     await ctx().call('POST', `/api/v1/executions/${id}/cancel`)
   })
 
