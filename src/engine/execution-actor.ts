@@ -292,7 +292,8 @@ export class ExecutionActor {
         leading.push({ type: 'execution_started', data: { flow_id: this.identity.flowId, flow_version: this.identity.flowVersion, node: this.env.nodeId } })
         return { type: 'start', at, scope }
       case 'recover':
-        leading.push({ type: 'execution_resumed', data: { reason: 'recovered', node: this.env.nodeId } })
+        // Runs were in flight: a crash or a lost lease cut them off. None were: a parked execution's wait is over (or may be).
+        leading.push({ type: 'execution_resumed', data: { reason: this.#state.threads.some((t) => t.phase === 'run') ? 'recovered' : 'woken', node: this.env.nodeId } })
         return { type: 'recover', at, scope, maxRecoveries: this.env.maxRecoveries }
       case 'resume':
         if (mail.replaced) {

@@ -20,7 +20,11 @@ export function describeCommands(env: ActorEnv, actor: ExecutionActor, commands:
   for (const w of write.runs) if (w.kind === 'start') started.set(w.seq, { attempt: w.attempt, type: w.taskType })
   if (write.events[0]?.type === 'execution_started' && listening) env.emit({ type: 'execution_started', executionId: id, flowId: actor.identity.flowId, flowVersion: actor.identity.flowVersion, at })
   for (const e of write.events) {
-    if (e.type === 'execution_resumed') logger.info({ executionId: id, ...e.data }, 'execution resumed')
+    if (e.type === 'execution_resumed') {
+      // A parked execution taken up when its timer, signal or child came is routine: debug, not info.
+      if ((e.data as { reason?: unknown } | null)?.reason === 'woken') logger.debug({ executionId: id, ...e.data }, 'parked execution taken up')
+      else logger.info({ executionId: id, ...e.data }, 'execution resumed')
+    }
     else if (e.type === 'cancel_requested') logger.info({ executionId: id, ...e.data }, 'execution cancelled')
     else if (e.type === 'task_interrupted') logger.info({ executionId: id, ...e.data }, 'task run cut off; it runs again')
   }

@@ -37,6 +37,9 @@ describeOnStores('timers and signals through the API', (ctx) => {
     const done = await readUntil(ctx(), id, ended, 'the timer fired')
     expect(done.status).toBe('completed')
     expect(done.task_results[0]).toMatchObject({ status: 'success', waiting_for: null })
+    // Taken up again when due: a wake, not a recovery from a crash.
+    const resumed = (await ctx().store.listEvents(id, 0, 100)).filter((e) => e.type === 'execution_resumed')
+    expect(resumed.map((e) => (e.data as { reason: string }).reason)).toEqual(['woken'])
   })
 
   it('waits until an ISO time, and goes on at once when that time has passed', async () => {
