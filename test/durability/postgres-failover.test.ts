@@ -83,5 +83,5 @@ describe.skipIf(!available)('failover on PostgreSQL', () => {
     } finally {
       await store.close()
     }
-  })
+  }, 180_000)
 })

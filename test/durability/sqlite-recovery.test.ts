@@ -102,7 +102,7 @@ describe('crash recovery on SQLite', () => {
       'task_finished',
       'execution_finished',
     ])
-  })
+  }, 180_000)
 
   it('hands running work back on SIGTERM, and the next start completes all of it', async () => {
     const first = await serve({ FLOW_MANAGER_SHUTDOWN_GRACE_MS: '100' })
@@ -116,5 +116,5 @@ describe('crash recovery on SQLite', () => {
       expect(execution.status).toBe('completed')
       expect(runsOf(execution)).toEqual(['fetch:success:1', 'hold:interrupted:1', 'hold:success:2', 'store:success:1'])
     }
-  })
+  }, 180_000)
 })
