@@ -1,5 +1,5 @@
 import { FlowManagerError } from '../core/errors.js'
-import { SIGNAL_NAME } from '../core/system-tasks.js'
+import { SIGNAL_NAME, SIGNAL_NAME_RULE } from '../core/system-tasks.js'
 import type { Store } from '../store/store.js'
 
 /**
@@ -10,7 +10,7 @@ import type { Store } from '../store/store.js'
 export async function sendSignal(store: Store, executionId: string, name: string, payload: unknown, options: { readonly dataLimit: number; readonly at: number }): Promise<void> {
   if (!SIGNAL_NAME.test(name)) {
     const shown = name.length > 50 ? `${name.slice(0, 50)}…` : name
-    throw new FlowManagerError('INPUT_INVALID', `signal name "${shown}" is not valid: use 1 to 200 letters, digits, ".", "_", "~" or "-" (it is a path segment of the signals route)`)
+    throw new FlowManagerError('INPUT_INVALID', `signal name "${shown}" is not valid: ${SIGNAL_NAME_RULE}`)
   }
   const payloadJson = JSON.stringify(payload ?? null)
   if (payloadJson.length > options.dataLimit) {

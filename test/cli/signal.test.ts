@@ -75,7 +75,7 @@ describe('flow-manager signal', () => {
     const id = await parked()
     const badName = await signal([id, 'two words', '--db', DB])
     expect(badName.code).toBe(2)
-    expect(badName.err).toMatch(/^flow-manager: signal name "two words" is not valid: use 1 to 200 letters, digits/)
+    expect(badName.err).toMatch(/^flow-manager: signal name "two words" is not valid: a signal name is 1 to 200 letters, digits/)
     const badData = await signal([id, 'approve', '--data', '{approved: true}', '--db', DB])
     expect(badData.code).toBe(2)
     expect(badData.err).toMatch(/^flow-manager: --data is not valid JSON: .*; quote it for the shell/)

@@ -136,17 +136,20 @@ describeOnStores('timers and signals through the API', (ctx) => {
     for (const name of ['a%20b', 'caf%C3%A9', 'a%2Fb', `${'x'.repeat(201)}`]) {
       const res = await ctx().call<Problem>('POST', `/api/v1/executions/${id}/signals/${name}`, {})
       expect(res.status, name).toBe(400)
-      expect(['INPUT_INVALID', 'REQUEST_INVALID']).toContain(res.body.code)
-      expect(res.body.detail).toMatch(/signal|name/)
+      expect(res.body.code).toBe('INPUT_INVALID')
+      expect(res.body.detail).toContain('a signal name is 1 to 200 letters, digits')
     }
     const huge = await ctx().call<Problem>('POST', `/api/v1/executions/${id}/signals/go`, { text: 'x'.repeat(1_100_000) })
     expect(huge.status).toBe(413)
     await ctx().call('POST', `/api/v1/executions/${id}/cancel`)
   })
 
+  // ".." could never arrive: clients and servers resolve it away before the route sees it.
   it('refuses a wait_for_signal whose signal name is not a path segment, at validation', async () => {
-    const res = await ctx().call<Problem>('POST', '/api/v1/flows/validate', { flow: oneTask('bad_signal', { type: 'wait_for_signal', input: { signal: 'two words' } }) })
-    expect(res.body.errors).toContainEqual(expect.objectContaining({ code: 'INPUT_INVALID', path: '/flow/tasks/0/input/signal' }))
+    for (const signal of ['two words', '..', 'x'.repeat(201)]) {
+      const res = await ctx().call<Problem>('POST', '/api/v1/flows/validate', { flow: oneTask('bad_signal', { type: 'wait_for_signal', input: { signal } }) })
+      expect(res.body.errors).toContainEqual(expect.objectContaining({ code: 'INPUT_INVALID', path: '/flow/tasks/0/input/signal' }))
+    }
   })
 
   it('cancels an execution that waits for a signal', async () => {
