@@ -136,8 +136,10 @@ export function createLiveView(out: OutputStream, c: Colors, options: LiveViewOp
           if (event.status === 'success' && owner?.items != null) {
             const items = owner.items
             items.done += 1
-            // A terminal is redrawn about a hundred times over a long list, not once per item.
-            return items.done === items.total || items.done % Math.max(1, Math.floor(items.total / 100)) === 0
+            // A log gets a line at each tenth of a long list; a terminal is redrawn about a hundred times over it.
+            const tenth = items.total >= 20 && items.done < items.total && Math.floor((items.done * 10) / items.total) > Math.floor(((items.done - 1) * 10) / items.total)
+            if (!tty && tenth) stay.push(`${indent(owner.depth)}${c.dim('…')} ${label(owner)} ${items.done}/${items.total} items done`)
+            return tenth || items.done === items.total || items.done % Math.max(1, Math.floor(items.total / 100)) === 0
           }
           if (event.error?.code === 'ITEM_CANCELLED') return false
         }

@@ -85,6 +85,11 @@ describe('flow-manager run, live', () => {
     expect(io.out()).toMatch(/ {2}✓ each \(noop\) 5 items [\d.]+ m?s\n/)
     expect(io.out()).not.toContain('[item')
 
+    // A long list shows its progress in a log at each tenth.
+    const long = testIo({ cwd: dir })
+    expect(await main(['run', 'each.json', ...db('each-long.db'), '--input', JSON.stringify({ list: Array.from({ length: 40 }, (_, i) => i) })], long)).toBe(0)
+    expect(long.out().match(/ {2}… each \(noop\) \d+\/40 items done\n/g)).toEqual(Array.from({ length: 9 }, (_, i) => `  … each (noop) ${(i + 1) * 4}/40 items done\n`))
+
     const tty = testIo({ cwd: dir, tty: true, env: { NO_COLOR: '1' } })
     expect(await main(['run', 'each.json', ...db('each-tty.db'), '--input', '{"list": [1, 2, 3, 4, 5]}'], tty)).toBe(0)
     expect(frames(tty.out()).flat()).toContain('  ● each (noop) 5/5 items done, 0 running')
