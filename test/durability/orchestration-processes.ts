@@ -11,6 +11,7 @@ export interface Run {
   readonly data: unknown
   readonly finished_at: string | null
   readonly waiting_for: Record<string, unknown> | null
+  readonly item_index: number | null
 }
 
 export interface Execution {
@@ -69,14 +70,14 @@ export async function allUntil(url: string, ids: readonly string[], check: (e: E
 export const ended = (e: Execution): boolean => e.status !== 'running' && e.status !== 'pending'
 
 /** The lines the `mark` task wrote: "execution task attempt item", one per call of its code. */
-export function marksOf(file: string): { execution: string; task: string }[] {
+export function marksOf(file: string): { execution: string; task: string; item: string }[] {
   if (!existsSync(file)) return []
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => {
-      const [execution = '', task = ''] = l.split(' ')
-      return { execution, task }
+      const [execution = '', task = '', , item = '-'] = l.split(' ')
+      return { execution, task, item }
     })
 }
 

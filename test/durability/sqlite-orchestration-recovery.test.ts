@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openSqliteStore } from '../../src/index.js'
-import { allUntil, api, ended, kill9, markCounts, runsOf, serve, start, startMany, until, type Execution, type ServeProcess } from './orchestration-processes.js'
+import { allUntil, api, ended, kill9, markCounts, marksOf, runsOf, serve, start, startMany, until, type Execution, type ServeProcess } from './orchestration-processes.js'
 
 /**
  * kill -9 of a real `flow-manager serve` on a SQLite file while executions wait on timers, run a
@@ -163,5 +163,27 @@ describe('restarts after kill -9 on SQLite', () => {
       expect(runsOf(e).sort()).toEqual(['after:success:1', 'fan:success:1', 'quick:success:1', 'slow:interrupted:1', 'slow:success:2', 'slow_after:success:1'])
     }
     for (const task of ['quick', 'slow_after', 'after']) expectMarkedOnce(task, ids)
+  }, 300_000)
+
+  it('finishes a for_each cut off mid-way: ended items are not run again, cut-off ones are, the data in item order', async () => {
+    // Odd items end at once; even items hold until the crash, then end on their next attempt.
+    const flow = line('items', [{ name: 'each', type: 'hold', for_each: 'input.list', max_concurrency: 10, input: { item: '${item}', pass: '${int(index) % 2 == 1}' } }])
+    const list = Array.from({ length: 10 }, (_, i) => i)
+    const first = await node()
+    const ids = await startMany(first.url, 10, () => ({ flow, input: { list } }))
+    const items = (e: Execution, status: string): number => e.task_results.filter((r) => r.item_index !== null && r.status === status).length
+    const half = (e: Execution): boolean => items(e, 'success') === 5 && items(e, 'running') === 5
+    await allUntil(first.url, ids, half, 'not every for_each had its odd items done and its even items held')
+    await kill9(first)
+
+    const second = await node()
+    const done = await allUntil(second.url, ids, ended, 'not every for_each finished after the restart')
+    for (const e of done) {
+      expect(e.status).toBe('completed')
+      expect(e.task_results[0]?.data).toEqual(list.map((item) => (item % 2 === 1 ? { passed: true, item } : { recovered_on_attempt: 2, item })))
+    }
+    // The code of each item ended once: odd items before the crash, even ones after it.
+    const calls = marksOf(marks)
+    for (const id of ids) expect(calls.filter((m) => m.execution === id).map((m) => Number(m.item)).sort((a, b) => a - b)).toEqual(list)
   }, 300_000)
 })
