@@ -268,7 +268,8 @@ export class ExecutionActor {
     try {
       if (left.some((m) => m.kind === 'cancel')) await this.env.store.requestCancel(this.id, at)
       // Should the look fail, wake it anyway: a spare wake costs one claim, a missed one a signal.
-      else if (left.some((m) => m.kind === 'deliver' || m.kind === 'result' || m.kind === 'fail') || (await this.#arrivedForWaits().catch(() => true))) await this.env.store.poke(this.id, at)
+      // (A run's result cannot matter here: no run is open when every thread waits.)
+      else if (left.some((m) => m.kind === 'deliver' || m.kind === 'fail') || (await this.#arrivedForWaits().catch(() => true))) await this.env.store.poke(this.id, at)
       else return
       this.env.lookForWork()
     } catch (error) {
