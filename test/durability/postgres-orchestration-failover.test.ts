@@ -4,18 +4,19 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from '../../src/index.js'
 import { createTestDatabase, pgAvailable, type TestDatabase } from '../support/postgres.js'
-import { allUntil, ended, kill9, markCounts, runsOf, serve, startMany, type Execution, type ServeProcess } from './orchestration-processes.js'
+import { allUntil, api, ended, kill9, markCounts, runsOf, serve, startMany, type Execution, type ServeProcess } from './orchestration-processes.js'
 
 /**
  * Two real `flow-manager serve` nodes on one PostgreSQL database; one is killed with -9 in the
  * middle of parallel groups and while timers wait. The other finishes everything, each task once.
+ * A signal sent to one node reaches the execution another node holds.
  */
 
 const available = await pgAvailable()
 const line = (id: string, tasks: object[], conditions: object[] = []): Record<string, unknown> => ({ id, name: id, start_task: (tasks[0] as { name: string }).name, tasks, conditions })
 const after = (source: string, target: string): object => ({ name: `after_${source}`, source_task: source, outcome: 'success', target_task_success: target, target_task_failure: 'end' })
 
-describe.skipIf(!available)('failover of groups and timers on PostgreSQL', () => {
+describe.skipIf(!available)('groups, timers and signals across PostgreSQL nodes', () => {
   let database: TestDatabase
   let dir: string
   let marks: string
@@ -106,5 +107,17 @@ describe.skipIf(!available)('failover of groups and timers on PostgreSQL', () =>
     }
     const counts = markCounts(marks, 'fired')
     expect(ids.filter((id) => counts.get(id) !== 1)).toEqual([])
+  }, 300_000)
+
+  it('delivers a signal sent to one node to the execution another node holds while its other branch runs', async () => {
+    const flow = line('cross_node', [{ name: 'fan', parallel: ['ask', 'busy'] }, { name: 'ask', type: 'wait_for_signal', input: { signal: 'approve' } }, { name: 'busy', type: 'hold' }])
+    const holder = await node()
+    const other = await node()
+    const ids = await startMany(holder.url, 5, () => ({ flow }))
+    await allUntil(holder.url, ids, (e) => e.task_results.some((r) => r.task_name === 'ask' && r.status === 'waiting') && e.task_results.some((r) => r.task_name === 'busy' && r.status === 'running'), 'not every execution waited')
+    for (const [n, id] of ids.entries()) await api(other.url, `/api/v1/executions/${id}/signals/approve`, { body: { n } })
+    const answered = await allUntil(other.url, ids, (e) => e.task_results.some((r) => r.task_name === 'ask' && r.status === 'success'), 'the holder never took the signals sent to the other node')
+    answered.forEach((e, n) => expect(e.task_results.find((r) => r.task_name === 'ask')?.data).toEqual({ n }))
+    for (const id of ids) await api(other.url, `/api/v1/executions/${id}/cancel`, { body: {} })
   }, 300_000)
 })
