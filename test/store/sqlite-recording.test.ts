@@ -61,7 +61,7 @@ describe('recording on a SQLite file', () => {
     expect(view.task_results[2]?.data).toMatchObject({ count: 3, records: [{ value: 'RECORD-1' }, { value: 'RECORD-2' }, { value: 'RECORD-3' }] })
   })
 
-  it('leaves an execution cut off by shutdown recorded as running, with its task run started', async () => {
+  it('leaves an execution cut off by shutdown recorded as running, its cut-off task run interrupted and due again', async () => {
     const path = join(dir.path, 'cut-off.db')
     const started = signal()
     const hang = defineTask({ name: 'hang', description: 'never settles', run: () => (started.resolve(), new Promise(() => undefined)) })
@@ -72,18 +72,19 @@ describe('recording on a SQLite file', () => {
     const run = await engine.start({ flow })
     await started.promise
     await engine.close({ graceMs: 0 })
-    await run.done
+    // Closing the engine ends every wait for an end: the execution goes on at the next start.
+    await expect(run.done).rejects.toMatchObject({ code: 'SHUTTING_DOWN' })
     await store.close()
 
     const reopened = await openSqliteStore({ path })
-    const unfinished = await reopened.listUnfinished(10)
+    const unfinished = await reopened.listExecutions({ status: 'running', limit: 10 })
     const detail = await reopened.getExecution(run.executionId)
     await reopened.close()
-    expect(unfinished.map((e) => e.id)).toEqual([run.executionId])
-    expect(detail?.execution).toMatchObject({ status: 'running', currentTask: 'b', steps: 2, finishedAt: null })
+    expect(unfinished.items.map((e) => e.id)).toEqual([run.executionId])
+    expect(detail?.execution).toMatchObject({ status: 'running', currentTask: 'b', steps: 2, finishedAt: null, leaseOwner: null })
     expect(detail?.runs.map((r) => [r.taskName, r.status, r.nextTask])).toEqual([
       ['a', 'success', 'b'],
-      ['b', 'running', null],
+      ['b', 'interrupted', null],
     ])
   })
 })
