@@ -6,6 +6,7 @@ import { colorsFor, line, type CliIo } from './cli-io.js'
 import { writeIssues } from './commands/flow-file.js'
 import type { RunOptions } from './commands/run-command.js'
 import type { ServeOptions } from './commands/serve-command.js'
+import type { SignalOptions } from './commands/signal-command.js'
 import type { SimulateOptions } from './commands/simulate-command.js'
 import type { ValidateOptions } from './commands/validate-command.js'
 import type { WorkerOptions } from './commands/worker-command.js'
@@ -72,6 +73,7 @@ Examples:
   $ flow-manager run examples/seed-flow.json --input '{"fail": ["task2"]}' --json
   $ flow-manager validate my-flow.json --tasks ./my-tasks.ts
   $ flow-manager graph examples/seed-flow.json --format dot | dot -Tsvg > flow.svg
+  $ flow-manager signal EXECUTION_ID approve --data '{"approved": true}'
   $ flow-manager serve --port 8000 --db sqlite:./data/flow-manager.db`)
 
   program
@@ -147,6 +149,29 @@ Examples:
     .action(async (flow: string, options: SimulateOptions) => {
       const { simulateCommand } = await import('./commands/simulate-command.js')
       done(await simulateCommand(flow, options, io))
+    })
+
+  program
+    .command('signal')
+    .description('send a signal to an execution: the next wait_for_signal task waiting for it takes the payload as its data')
+    .argument('<execution>', 'the execution id')
+    .argument('<name>', 'the signal name (letters, digits, ".", "_", "~", "-")')
+    .option('--data <json>', 'the payload as JSON (default null)')
+    .option('--data-file <path>', 'read the payload from a JSON file')
+    .option('--db <url>', DB_HELP)
+    .option('--json', 'print {execution_id, signal, accepted} as JSON')
+    .addHelpText('after', `
+The signal is kept in the database (use the one the execution runs on); whichever process holds the
+execution takes it up, and a parked one is woken. No server needs to run. A signal sent before the
+wait begins is kept, and taken in order of arrival, one per wait.
+Exit codes: 0 kept, 1 the execution has finished, 2 unknown execution, bad name or bad data.
+
+Examples:
+  $ flow-manager signal 01J9Z… approve --data '{"approved": true, "by": "ana"}' --db sqlite:./data/flow-manager.db
+  $ DATABASE_URL=postgres://postgres@127.0.0.1:5432/flows flow-manager signal 01J9Z… payment_received`)
+    .action(async (execution: string, name: string, options: SignalOptions) => {
+      const { signalCommand } = await import('./commands/signal-command.js')
+      done(await signalCommand(execution, name, options, io))
     })
 
   program

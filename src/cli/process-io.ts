@@ -12,5 +12,13 @@ export function processIo(): CliIo {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // A reader that went away (`flow-manager run … | head`) is what SIGPIPE means to other commands:
+  // stop as on Ctrl-C, quietly, instead of dying on an unhandled EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error
+      if (!controller.signal.aborted) controller.abort(new Error('the output was closed'))
+    })
+  }
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: controller.signal }
 }

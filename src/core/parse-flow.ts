@@ -155,7 +155,9 @@ function fromZodIssue(issue: z.core.$ZodIssue, doc: unknown, base: readonly (str
       return [{ code: 'INVALID_TYPE', path, message: `${field} must be ${article(issue.expected)}, got ${describeType(value)}` }]
     }
     case 'too_small':
-      if (issue.origin === 'string' && rel[rel.length - 1] === 'when') return [{ code: 'EXPRESSION_INVALID', path, message: `${field} must not be empty: give a CEL expression` }]
+      if (issue.origin === 'string' && (rel[rel.length - 1] === 'when' || rel[rel.length - 1] === 'for_each')) {
+        return [{ code: 'EXPRESSION_INVALID', path, message: `${field} must not be empty: give a CEL expression` }]
+      }
       if (issue.origin === 'string') return [{ code: 'EMPTY_NAME', path, message: `${field} must not be empty` }]
       if (issue.origin === 'array' && rel[rel.length - 1] === 'tasks') return [{ code: 'NO_TASKS', path, message: 'a flow needs at least one task' }]
       if (issue.origin === 'array') return [{ code: 'INVALID_VALUE', path, message: `${field} needs at least ${String(issue.minimum)} item${issue.minimum === 1 ? '' : 's'}` }]

@@ -11,8 +11,13 @@ export type SystemTaskType = (typeof SYSTEM_TASK_TYPES)[number]
 
 export const isSystemTaskType = (type: string): type is SystemTaskType => (SYSTEM_TASK_TYPES as readonly string[]).includes(type)
 
-/** Characters a signal name may use: it is a path segment of the signals route. */
-export const SIGNAL_NAME = /^[A-Za-z0-9._~-]{1,200}$/
+/**
+ * A signal name: it is a path segment of the signals route, so only characters a URL keeps as they
+ * are, and never "." or "..", which clients and servers resolve away before the route sees them.
+ */
+export const SIGNAL_NAME = /^(?!\.\.?$)[A-Za-z0-9._~-]{1,200}$/
+/** What a signal name may be, for messages. */
+export const SIGNAL_NAME_RULE = 'a signal name is 1 to 200 letters, digits, ".", "_", "~" or "-", and not "." or ".." (it is a path segment of the signals route)'
 /** Sub-flows nested deeper than this fail the task that would start one more. */
 export const MAX_SUBFLOW_DEPTH = 10
 
@@ -24,7 +29,7 @@ export const WaitInput = z.union([
 export const WaitForSignalInput = z.strictObject({
   signal: z
     .string()
-    .regex(SIGNAL_NAME, 'a signal name is 1 to 200 letters, digits, ".", "_", "~" or "-" (it is a path segment of the signals route)')
+    .regex(SIGNAL_NAME, SIGNAL_NAME_RULE)
     .describe('The signal to wait for: POST /api/v1/executions/{id}/signals/{signal} delivers it.'),
   timeout_ms: z.int().min(1).max(MAX_TIMEOUT_MS).optional().describe('Fail with SIGNAL_TIMEOUT when no signal came within this many ms.'),
 })

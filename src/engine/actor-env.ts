@@ -73,8 +73,10 @@ export interface ActorEnv {
   readonly childResult: (child: ExecutionRecord) => Promise<TaskResult>
   /** Gives the execution's lease back now (or as soon as the store answers), so that it goes on without waiting for the lease to expire. */
   readonly handBack: (id: string) => void
-  /** Children were queued: look for work at once. */
-  readonly childCreated: () => void
+  /** Work may be due now (children queued, a parked execution woken): look for it at once. */
+  readonly lookForWork: () => void
+  /** Children whose cancellation a step recorded: those running here stop now, not at the next heartbeat. */
+  readonly childrenCancelled: (ids: readonly string[]) => void
   /** The actor stopped: free its slot, answer whoever waits for its end. */
   readonly stopped: (actor: ActorView, end: ActorEnd) => void
 }

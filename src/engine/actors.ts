@@ -83,6 +83,8 @@ export function createActors(deps: ActorsDeps): Actors {
   const { store, clock, logger, flows, waiters, worker } = deps
   const live = new Map<string, ExecutionActor>()
   const stops = new Set<() => void>()
+  /** Claims of executions whose actor here was still stopping: taken up once it has stopped. */
+  const afterStop = new Map<string, () => void>()
 
   const env: ActorEnv = {
     store,
@@ -138,13 +140,28 @@ export function createActors(deps: ActorsDeps): Actors {
       const why = child.error?.message ?? child.status
       return { status: 'failure', error: { message: `sub-flow execution ${child.id} (flow "${child.flowId}") ${child.status}: ${why}`, code: 'SUBFLOW_FAILED', retryable: false } }
     },
-    childCreated: () => worker.kick(),
+    lookForWork: () => worker.kick(),
+    childrenCancelled(ids) {
+      for (const id of ids) live.get(id)?.post({ kind: 'cancel', reason: 'its parent execution was cancelled' })
+    },
     handBack: (id) => worker.handBack(id),
     stopped(actor: ActorView, end: ActorEnd) {
       if (live.get(actor.id) === actor) live.delete(actor.id)
       if (end.kind === 'finished') waiters.ended(actor.id, end.detail, end.small)
       else waiters.nudge(actor.id)
+      // A sub-flow ended: its parent, when it runs here, takes the result now rather than at its
+      // next heartbeat; parked, its end made the parent due, so look for it now, not at the next poll.
+      if (end.kind === 'finished' && actor.identity.parent !== null) {
+        const parent = live.get(actor.identity.parent.executionId)
+        if (parent !== undefined) parent.poked()
+        else worker.kick()
+      }
       for (const stop of stops) stop()
+      const claimedMeanwhile = afterStop.get(actor.id)
+      if (claimedMeanwhile !== undefined) {
+        afterStop.delete(actor.id)
+        claimedMeanwhile()
+      }
       // A slot freed: work may be waiting for it; a parked execution is due again some time.
       worker.slotFreed()
       if (end.kind === 'released' && end.wakeAt !== null) worker.dueAt(end.wakeAt)
@@ -255,7 +272,15 @@ export function createActors(deps: ActorsDeps): Actors {
       }
     },
     async adopt(claimed) {
-      if (live.has(claimed.id)) return
+      if (live.has(claimed.id)) {
+        // Its actor here parked it (the lease given back, due at once) and the claim read that
+        // before the actor had stopped: take it up once it has, rather than leave the new lease
+        // held by nobody until it expires.
+        afterStop.set(claimed.id, () => {
+          this.adopt(claimed).catch((error: unknown) => logger.error({ err: error, executionId: claimed.id }, 'could not take up a claimed execution; it is taken up when its lease expires'))
+        })
+        return
+      }
       let actor: ExecutionActor | undefined
       try {
         // A queued execution that never started has nothing recorded but its row: the claim read it already.

@@ -21,6 +21,12 @@ export type EngineEvent =
       readonly attempt: number
       /** For an item run of a for_each task. */
       readonly item: number | null
+      /** The group's or for_each task's run this run belongs to, or null. */
+      readonly parentSeq: number | null
+      /** The first task of the branch it runs in, or null. */
+      readonly branch: string | null
+      /** For a for_each task's own run: how many items it goes over; null otherwise. */
+      readonly items: number | null
       readonly at: number
     }
   | {

@@ -2,7 +2,6 @@ import { pino } from 'pino'
 import { INITIAL_STATE, isTerminal, type ExecutionState } from '../core/execution-state.js'
 import { FlowManagerError } from '../core/errors.js'
 import type { ParseFlowResult } from '../core/parse-flow.js'
-import { SIGNAL_NAME } from '../core/system-tasks.js'
 import type { ExecutionDetail, ExecutionRecord, RegisteredFlow, Store } from '../store/store.js'
 import type { Logger, TaskRegistry } from '../tasks/define-task.js'
 import type { ExecutionIdentity } from './actor-env.js'
@@ -12,6 +11,7 @@ import { createFlowResolver, type FlowSource } from './flow-resolver.js'
 import { uuidv7 } from './ids.js'
 import { newNodeIdentity } from './node-liveness.js'
 import { createReadModel, type ReadModel } from './read-model.js'
+import { sendSignal } from './signals.js'
 import { buildStep } from './step-writer.js'
 import { systemClock, systemTimers, type Clock, type Timers } from './timers.js'
 import { Waiters } from './waiters.js'
@@ -257,14 +257,7 @@ export function createEngine(options: EngineOptions): Engine {
       return started(executionId, false)
     },
     async signal(executionId, name, payload) {
-      if (!SIGNAL_NAME.test(name)) {
-        throw new FlowManagerError('INPUT_INVALID', `signal name "${name.slice(0, 50)}" is not valid: use 1 to 200 letters, digits, ".", "_", "~" or "-"`)
-      }
-      const payloadJson = JSON.stringify(payload ?? null)
-      if (payloadJson.length > dataLimit) throw new FlowManagerError('DATA_TOO_LARGE', `the signal's payload is ${payloadJson.length} bytes, over the data limit of ${dataLimit}`)
-      const outcome = await store.addSignal(executionId, name, payloadJson, clock.now())
-      if (outcome === 'not_found') throw new FlowManagerError('EXECUTION_NOT_FOUND', `no execution "${executionId}"`)
-      if (outcome === 'finished') throw new FlowManagerError('EXECUTION_FINISHED', `execution "${executionId}" has finished; it takes no more signals`)
+      await sendSignal(store, executionId, name, payload, { dataLimit, at: clock.now() })
       if (live.has(executionId)) live.poke(executionId)
       else worker.kick()
     },

@@ -66,7 +66,8 @@ export class ExecutionActor {
   readonly #open = new Map<number, OpenRunInfo>()
   readonly #running = new Map<number, Running>()
   readonly #childIds: Map<number, string>
-  readonly #claimedSignals = new Set<number>()
+  /** Signals handed to a wait whose delivery is not decided yet: signal seq -> the waiting run's seq. */
+  readonly #claimedSignals = new Map<number, number>()
   /** The run writes of every step, replayed into task runs at the end (cheaper than keeping records up to date); null once too large. */
   #history: RunWrite[] | null
   #historyRuns = 0
@@ -76,6 +77,7 @@ export class ExecutionActor {
   #checking = false
   /** Its first step is committed: until then the store may not show it as held here (a start, a resume). */
   #holds = false
+  #recheck = false
   readonly #firstWrite: { resolve: () => void; reject: (error: unknown) => void; promise: Promise<void> }
 
   constructor(
@@ -307,7 +309,10 @@ export class ExecutionActor {
         this.#running.delete(c.seq)
       }
     }
-    if (work.children.length > 0) this.env.childCreated()
+    const { write } = step
+    // Children queued, a parent woken, children to cancel: work may be due now on this node.
+    if (work.children.length > 0 || write.wakeParent !== undefined || write.cancelChildren !== undefined) this.env.lookForWork()
+    if (write.cancelChildren !== undefined) this.env.childrenCancelled(write.cancelChildren)
     if (isTerminal(this.#state.status)) {
       const finishedAt = step.finishedAt ?? at
       if (this.#history !== null) {
@@ -317,8 +322,11 @@ export class ExecutionActor {
       return this.#detail(finishedAt).then((detail) => this.#stop({ kind: 'finished', detail, small: false }))
     }
     if (isIdle(this.#state)) {
-      this.#stop({ kind: 'released', wakeAt: step.write.pokeSeen === -1 ? at : nextWake(this.#state) })
-      return undefined
+      const left = this.#mail.splice(0)
+      const wakeAt = step.write.pokeSeen === -1 ? at : nextWake(this.#state)
+      this.#stop({ kind: 'released', wakeAt })
+      if (left.length === 0 && (wakeAt === at || !this.#waitsForArrivals())) return undefined
+      return this.#handBack(left, at, wakeAt === at)
     }
     for (const run of step.launches) this.#launch(run)
     this.#arm()
@@ -331,6 +339,43 @@ export class ExecutionActor {
     return undefined
   }
 
+  /**
+   * The step just written handed the lease back: every thread waits. A signal, a child's end or a
+   * cancel that came while this node held the execution reached only this actor, or bumped a poke
+   * counter that nobody watches any more. So the actor stops first (from then on, a cancel or a
+   * signal takes the store's way), then looks once more and leaves the execution due at once, or
+   * its cancellation requested, for whichever node claims it next: nothing that came is lost.
+   */
+  async #handBack(left: readonly Mail[], at: number, dueNow: boolean): Promise<void> {
+    try {
+      if (left.some((m) => m.kind === 'cancel')) await this.env.store.requestCancel(this.id, at)
+      // Due at once already (the step began a wait): whoever claims it looks at what arrived.
+      else if (dueNow) return
+      // Should the look fail, wake it anyway: a spare wake costs one claim, a missed one a signal.
+      // (A run's result cannot matter here: no run is open when every thread waits.)
+      else if (left.some((m) => m.kind === 'deliver' || m.kind === 'fail') || (await this.#arrivedForWaits().catch(() => true))) await this.env.store.poke(this.id, at)
+      else return
+      this.env.lookForWork()
+    } catch (error) {
+      this.env.logger.warn({ err: error, executionId: this.id }, 'could not wake a parked execution; it is looked at again at its next wake')
+    }
+  }
+
+  /** Whether a parked run waits for a signal or a child: something that may have come while this node held it. */
+  #waitsForArrivals(): boolean {
+    for (const t of this.#state.threads) if (t.phase === 'parked' && t.waiting !== null && t.waiting.kind !== 'timer') return true
+    return false
+  }
+
+  /** Whether a signal a parked run waits for is kept, or a child it waits for has ended (claimed or not). */
+  async #arrivedForWaits(): Promise<boolean> {
+    const parked = this.#state.threads.filter((t) => t.phase === 'parked')
+    const names = new Set(parked.flatMap((t) => (t.waiting?.kind === 'signal' ? [t.waiting.signal] : [])))
+    if (names.size > 0 && (await this.env.store.pendingSignals(this.id, 1000)).some((s) => names.has(s.name))) return true
+    const children = parked.filter((t) => t.waiting?.kind === 'child').map((t) => t.seq)
+    return children.length > 0 && (await this.env.store.listChildren(this.id, children)).some((c) => isTerminal(c.status))
+  }
+
   /** Turns mail into the core's event, updating what expressions will read; undefined when nothing is to decide. */
   #toEvent(mail: Mail, at: number, outcomes: Map<number, CodeOutcome>, leading: LeadingEvent[]): CoreEvent | undefined {
     const scope = this.#keeper.scope()
@@ -339,7 +384,9 @@ export class ExecutionActor {
         leading.push({ type: 'execution_started', data: { flow_id: this.identity.flowId, flow_version: this.identity.flowVersion, node: this.env.nodeId } })
         return { type: 'start', at, scope }
       case 'recover':
-        leading.push({ type: 'execution_resumed', data: { reason: mail.handedBack ? 'handed_back' : 'recovered', node: this.env.nodeId } })
+        // No run in flight: a parked execution's wait is over (or may be). Runs in flight were cut
+        // off: by a crash or a lost lease, or handed back by a node that could not record a step.
+        leading.push({ type: 'execution_resumed', data: { reason: !this.#state.threads.some((t) => t.phase === 'run') ? 'woken' : mail.handedBack ? 'handed_back' : 'recovered', node: this.env.nodeId } })
         return { type: 'recover', at, scope, maxRecoveries: this.env.maxRecoveries, handedBack: mail.handedBack }
       case 'resume':
         if (mail.replaced) {
@@ -444,10 +491,18 @@ export class ExecutionActor {
 
   /** Delivers what parked runs wait for and has arrived: signals (oldest first, one per wait) and ended children. */
   async #checkWaits(): Promise<void> {
-    if (this.#checking || this.#stopped) return
+    if (this.#stopped) return
+    // A poke during a look may bring what that look's read missed: look once more after it.
+    if (this.#checking) {
+      this.#recheck = true
+      return
+    }
     this.#checking = true
     try {
-      for (const mail of await this.arrived()) this.post(mail)
+      do {
+        this.#recheck = false
+        for (const mail of await this.arrived()) this.post(mail)
+      } while (this.#recheck && !this.#stopped)
     } catch (error) {
       this.env.logger.warn({ err: error, executionId: this.id }, 'could not look at signals or sub-flows; looking again at the next poke')
     } finally {
@@ -459,7 +514,8 @@ export class ExecutionActor {
   async arrived(): Promise<Mail[]> {
     const mails: Mail[] = []
     const parked = this.#state.threads.filter((t) => t.phase === 'parked').sort((a, b) => a.seq - b.seq)
-    const signalWaits = parked.filter((t) => t.waiting?.kind === 'signal')
+    const taken = new Set(this.#claimedSignals.values())
+    const signalWaits = parked.filter((t) => t.waiting?.kind === 'signal' && !taken.has(t.seq))
     if (signalWaits.length > 0) {
       const signals = (await this.env.store.pendingSignals(this.id, 1000)).filter((s) => !this.#claimedSignals.has(s.seq))
       for (const wait of signalWaits) {
@@ -467,7 +523,7 @@ export class ExecutionActor {
         const i = signals.findIndex((s) => s.name === name)
         const signal = i < 0 ? undefined : signals.splice(i, 1)[0]
         if (signal === undefined) continue
-        this.#claimedSignals.add(signal.seq)
+        this.#claimedSignals.set(signal.seq, wait.seq)
         mails.push({ kind: 'deliver', seq: wait.seq, result: { status: 'success', data: signal.payload }, consumes: signal.seq })
       }
     }

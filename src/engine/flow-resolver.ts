@@ -69,8 +69,12 @@ export function createFlowResolver(deps: { readonly store: Store; readonly tasks
     return record
   }
 
-  /** Sub-flows named by constant flow ids must exist, and must not call back into the flow (a cycle). */
-  const checkSubflows = async (flow: Flow): Promise<void> => {
+  /**
+   * Sub-flows named by constant flow ids must exist, and must not call back into the flow (a cycle).
+   * `json` is the document as given: its issues point into it, under "/flow" for an envelope.
+   */
+  const checkSubflows = async (flow: Flow, json: unknown): Promise<void> => {
+    const base = typeof json === 'object' && json !== null && Object.hasOwn(json, 'flow') ? '/flow' : ''
     const issues: Issue[] = []
     const seen = new Set<string>([flow.id])
     const targetsOf = (f: Flow): { id: string; i: number }[] =>
@@ -79,7 +83,7 @@ export function createFlowResolver(deps: { readonly store: Store; readonly tasks
         return typeof id === 'string' && !id.includes('${') ? [{ id, i }] : []
       })
     for (const { id, i } of targetsOf(flow)) {
-      const path = `/tasks/${i}/input/flow_id`
+      const path = `${base}/tasks/${i}/input/flow_id`
       if (id === flow.id) {
         issues.push({ code: 'SUBFLOW_CYCLE', path, message: `task "${flow.tasks[i]?.name ?? ''}" runs flow "${id}" itself as a sub-flow: a cycle that would nest without end` })
         continue
@@ -116,7 +120,7 @@ export function createFlowResolver(deps: { readonly store: Store; readonly tasks
     /** Registers a flow definition: validated, sub-flows checked, stored as the next version. */
     async register(json: unknown, allowUnregisteredTypes = false): Promise<RegisteredFlow> {
       const flow = accept(json, allowUnregisteredTypes)
-      await checkSubflows(flow)
+      await checkSubflows(flow, json)
       const record = await store.registerFlow(hashOf(flow), flow, clock.now())
       if (cacheMs > 0) remember(latest, record.id, { record, until: clock.monotonic() + cacheMs })
       return record
@@ -128,7 +132,7 @@ export function createFlowResolver(deps: { readonly store: Store; readonly tasks
         let known = inline.get(key)
         if (known === undefined) {
           const flow = accept(source.flow, source.allowUnregisteredTypes === true)
-          await checkSubflows(flow)
+          await checkSubflows(flow, source.flow)
           const hash = hashOf(flow)
           if (!plans.has(hash)) await store.putDefinition(hash, flow)
           known = remember(inline, key, { flow, hash })

@@ -18,17 +18,27 @@ export function describeCommands(env: ActorEnv, actor: ActorView, commands: read
   if (write.events[0]?.type === 'execution_started' && listening) env.emit({ type: 'execution_started', executionId: id, flowId: actor.identity.flowId, flowVersion: actor.identity.flowVersion, at })
   for (const e of write.events) {
     if (e.type === 'task_started' || e.type === 'task_finished' || e.type === 'routed') continue
-    if (e.type === 'execution_resumed') logger.info({ executionId: id, ...e.data }, 'execution resumed')
+    if (e.type === 'execution_resumed') {
+      // A parked execution taken up when its timer, signal or child came is routine: debug, not info.
+      if ((e.data as { reason?: unknown } | null)?.reason === 'woken') logger.debug({ executionId: id, ...e.data }, 'parked execution taken up')
+      else logger.info({ executionId: id, ...e.data }, 'execution resumed')
+    }
     else if (e.type === 'cancel_requested') logger.info({ executionId: id, ...e.data }, 'execution cancelled')
     else if (e.type === 'task_interrupted') logger.info({ executionId: id, ...e.data }, 'task run cut off; it runs again')
   }
   for (const c of commands) {
     switch (c.type) {
       case 'start_run':
-        if (listening) env.emit({ type: 'task_started', executionId: id, task: c.task.name, taskType: c.task.type, seq: c.seq, attempt: c.attempt, item: c.item, at })
+        if (listening) {
+          const items = c.items === undefined ? null : c.items.length
+          env.emit({ type: 'task_started', executionId: id, task: c.task.name, taskType: c.task.type, seq: c.seq, attempt: c.attempt, item: c.item, parentSeq: c.parentSeq, branch: c.branch, items, at })
+        }
         break
       case 'park_run':
-        if (listening) env.emit({ type: 'task_waiting', executionId: id, task: runTask(write, c.seq), seq: c.seq, waitingFor: waitingView(c.waiting, undefined), at })
+        if (listening) {
+          const child = write.children?.find((e) => e.parent?.seq === c.seq)?.id
+          env.emit({ type: 'task_waiting', executionId: id, task: runTask(write, c.seq), seq: c.seq, waitingFor: waitingView(c.waiting, child), at })
+        }
         break
       case 'finish_run': {
         if (c.status === 'failure' && c.error !== null) {

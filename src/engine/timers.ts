@@ -28,7 +28,17 @@ export interface Timers {
 export function systemTimers(clock: Clock = systemClock): Timers {
   return {
     at(at, fn, options) {
-      const timer = setTimeout(fn, Math.max(0, Math.min(at - clock.now(), 2 ** 31 - 1)))
+      let timer: NodeJS.Timeout
+      // setTimeout keeps its own monotonic time: it may fire while the wall clock still reads a
+      // millisecond before `at` (or far before, after a long wait is cut to 2^31 - 1 ms). Whoever
+      // waits would then find nothing due and never be called again: wait for the rest instead.
+      const arm = (): void => {
+        const left = at - clock.now()
+        if (left <= 0) return fn()
+        timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1))
+        if (options?.weak === true) timer.unref()
+      }
+      timer = setTimeout(arm, Math.max(0, Math.min(at - clock.now(), 2 ** 31 - 1)))
       if (options?.weak === true) timer.unref()
       return { cancel: () => clearTimeout(timer) }
     },

@@ -58,9 +58,12 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
  * closed it): nothing is wrong on our side and nobody is left to answer.
  */
 function clientGone(error: unknown, request: FastifyRequest): boolean {
-  const code = (error as { code?: unknown } | null)?.code
   // The socket, not the request stream: Node destroys the stream once its body has been read.
-  return request.raw.socket?.destroyed === true || code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE'
+  if (request.raw.socket?.destroyed === true) return true
+  // A database connection reset carries the same codes: that one is ours to answer (503).
+  if (isStoreUnavailable(error)) return false
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE'
 }
 
 /** Every error response, the framework's own included, becomes application/problem+json. */

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { REPO } from './cli-test-io.js'
 
@@ -18,5 +18,19 @@ describe('the flow-manager process', () => {
     expect(result.stdout).toMatch(/✓ completed · 3 steps · .* · execution [0-9a-f-]{36}\n$/)
     // eslint-disable-next-line no-control-regex
     expect(result.stdout).not.toMatch(/\x1b\[/)
+  })
+
+  it('stops quietly when the reader of its output goes away (flow-manager run … | head -1)', async () => {
+    const env = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, DATABASE_URL: undefined, FLOW_MANAGER_TASKS: undefined }
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'run', 'examples/seed-flow.json', '--db', 'sqlite::memory:'], { cwd: REPO, env })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    // Like head -1: take the first line, then close the pipe.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()))
+    child.stdout.destroy()
+    const code = await exited
+    expect(stderr).not.toMatch(/EPIPE|Error|at /)
+    expect([0, 1]).toContain(code)
   })
 })

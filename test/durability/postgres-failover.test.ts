@@ -34,7 +34,7 @@ describe.skipIf(!available)('failover on PostgreSQL', () => {
     await database.drop()
   })
 
-  it('finishes on the surviving node every execution the killed one held, each exactly once', { timeout: 120_000 }, async () => {
+  it('finishes on the surviving node every execution the killed one held, each exactly once', { timeout: 180_000 }, async () => {
     // Short leases and polls, so that the survivor also notices within a test's patience.
     const env = { FLOW_MANAGER_LEASE_MS: '1500', FLOW_MANAGER_POLL_MS: '100' }
     const args = ['serve', '--db', database.url, '--tasks', 'test/fixtures/durability-tasks.ts']

@@ -75,7 +75,7 @@ function runsOf(execution: Execution): string[] {
 }
 
 describe('crash recovery on SQLite', () => {
-  it('finishes every execution a kill -9 cut off, re-running only the interrupted task', { timeout: 120_000 }, async () => {
+  it('finishes every execution a kill -9 cut off, re-running only the interrupted task', { timeout: 180_000 }, async () => {
     const first = await serve()
     const ids = await startHeldExecutions(first.url)
     first.child.kill('SIGKILL')
@@ -104,7 +104,7 @@ describe('crash recovery on SQLite', () => {
     ])
   })
 
-  it('hands running work back on SIGTERM, and the next start completes all of it', { timeout: 120_000 }, async () => {
+  it('hands running work back on SIGTERM, and the next start completes all of it', { timeout: 180_000 }, async () => {
     const first = await serve({ FLOW_MANAGER_SHUTDOWN_GRACE_MS: '100' })
     const ids = await startHeldExecutions(first.url)
     first.child.kill('SIGTERM')

@@ -45,7 +45,7 @@ describe('the event log of an execution', () => {
   it('names the task whose run a shutdown cut off', async () => {
     const path = `${dir.path}/cut.db`
     const started = signal()
-    const hang = defineTask({ name: 'hang', run: (_input, context) => new Promise((_resolve, reject) => {
+    const hang = defineTask({ name: 'hang', description: 'waits until stopped', run: (_input, context) => new Promise((_resolve, reject) => {
       started.resolve()
       context.signal.addEventListener('abort', () => reject(new Error('stopped')))
     }) })

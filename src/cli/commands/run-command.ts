@@ -42,14 +42,16 @@ export async function runCommand(path: string, options: RunOptions, io: CliIo): 
   }
   for (const warning of parsed.warnings) line(io.stderr, formatIssue('warning', warning, err))
 
-  const store = await openStore(databaseUrl(options.db, io))
+  const url = databaseUrl(options.db, io)
+  const store = await openStore(url)
   // Task logs are the user's diagnostics: stderr, JSON, quiet unless LOG_LEVEL asks for more.
   const logger = pino({ level }, { write: (text: string) => io.stderr.write(text) })
   // The limits apply here as they do in serve (a flow tried with run behaves as it will there).
   const { maxRecoveries, dataLimit, storageLimit } = engineSettings(io.env).engine
   const engine = createEngine({ store, tasks, logger, ...definedOnly({ maxRecoveries, dataLimit, storageLimit }) })
   const out = colorsFor(io.stdout, io.env)
-  const unsubscribe = options.json === true ? undefined : engine.subscribe(createLiveView(io.stdout, out))
+  const live = createLiveView(io.stdout, out, { flow: parsed.flow, signalHint: signalHint(url, options.db) })
+  const unsubscribe = options.json === true ? undefined : engine.subscribe(live)
   const signal = io.signal
   try {
     if (signal?.aborted === true) {
@@ -89,4 +91,11 @@ async function readInput(options: RunOptions, io: CliIo): Promise<unknown> {
     error.message += hint
     throw error
   }
+}
+
+/** The command that sends a signal to this run from another terminal (never echoing a URL that may hold a password). */
+function signalHint(url: string, db: string | undefined): (executionId: string, signal: string) => string {
+  if (url === 'memory:' || url === 'sqlite::memory:') return () => 'the database is in memory, so only this process could; run with --db sqlite:FILE to signal it'
+  const where = db === undefined ? '' : url.startsWith('sqlite:') ? ` --db ${db}` : ' --db <the same database>'
+  return (executionId, signal) => `flow-manager signal ${executionId} ${signal}${where}`
 }

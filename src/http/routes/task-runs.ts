@@ -71,8 +71,10 @@ export function taskRunRoutes(app: FastifyInstance, engine: Engine): void {
         tags: ['executions'],
         operationId: 'sendSignal',
         summary: 'Send a signal: the oldest wait_for_signal task waiting for it takes the payload as its data',
-        description: 'Signals are kept in order until a wait takes them, one per wait. 202 once kept; 409 when the execution has finished.',
-        params: z.object({ id: z.string().min(1).max(200), name: z.string().min(1).max(200) }),
+        description:
+          'Signals are kept in order until a wait takes them, one per wait. 202 once kept; 404 for an unknown execution; 409 when it has finished; 400 for a name that is not 1 to 200 letters, digits, ".", "_", "~" or "-" (or is "." or ".."); 413 for a payload over the data limit.',
+        // The name's own rules are checked with the signal, so that a bad name gets a message that says them.
+        params: z.object({ id: z.string().min(1).max(200), name: z.string().min(1).max(1000) }),
         body: z.unknown().optional().describe('The payload: any JSON value.'),
         response: { 202: z.object({ execution_id: z.string(), signal: z.string(), accepted: z.literal(true) }), 404: ProblemSchema, 409: ProblemSchema, ...COMMON_PROBLEMS },
       },

@@ -122,7 +122,10 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
     // No run, or none asked for.
     if (sizes.length === 0) return { execution, runs: [], totalRuns: execution.seq }
     const first = Number(sizes[sizes.length - 1]?.seq)
-    const from = dataFrom(sizes, limits.maxDataBytes)
+    // No run's data fits: cut above the latest run. A bound that fits an integer column, since
+    // PostgreSQL refuses to compare one with a larger parameter.
+    const found = dataFrom(sizes, limits.maxDataBytes)
+    const from = found === Infinity ? execution.seq + 1 : found
     const runs = await q
       .selectFrom('task_runs')
       .select([...RUN_META, sql<string | null>`case when seq >= ${from} then data end`.as('data')])
