@@ -1,4 +1,5 @@
-import { pino } from 'pino'
+import { pino, type Logger } from 'pino'
+import { batchedLines } from '../batched-lines.js'
 import { FlowManagerError, isFlowManagerError } from '../../core/errors.js'
 import { createEngine } from '../../engine/engine.js'
 import { parseApiKeys } from '../../http/auth.js'
@@ -36,7 +37,23 @@ export async function serveCommand(options: ServeOptions, io: CliIo): Promise<nu
   // API keys come from io.env like every other setting (startServer would read process.env).
   const app = { apiKeys: parseApiKeys(io.env.FLOW_MANAGER_API_KEYS), ...limitSettings(io.env) }
   const builtins = builtinTasksFromEnv(io.env)
-  const logger = pino({ level }, { write: (text: string) => io.stdout.write(text) })
+  const lines = batchedLines(io.stdout)
+  try {
+    return await serve(options, io, { listenPort, host, app, builtins, logger: pino({ level }, lines) })
+  } finally {
+    lines.close()
+  }
+}
+
+interface ServeSettings {
+  readonly listenPort: number
+  readonly host: string
+  readonly app: { readonly apiKeys: readonly string[] } & ReturnType<typeof limitSettings>
+  readonly builtins: ReturnType<typeof builtinTasksFromEnv>
+  readonly logger: Logger
+}
+
+async function serve(options: ServeOptions, io: CliIo, { listenPort, host, app, builtins, logger }: ServeSettings): Promise<number> {
   const settings = engineSettings(io.env)
   const watched: WatchedTaskModules | undefined = options.watch === true ? await watchTaskModules({ modules: options.tasks, cwd: io.cwd, logger, builtins }) : undefined
   const tasks = watched?.registry ?? (await loadTaskRegistry(options.tasks, io.cwd, builtins))

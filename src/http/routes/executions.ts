@@ -89,7 +89,7 @@ export async function answerStarted(engine: Engine, started: Started, wait: { wa
   const accepted = (view: unknown): FastifyReply => reply.code(202).header('location', executionPath(id)).send(view)
   try {
     const ended = wait.wait ? await waitForEnd(started.done, wait.waitMs) : undefined
-    if (ended !== undefined && isTerminal(ended)) return reply.code(200).send(toExecutionView(ended))
+    if (ended !== undefined && isTerminal(ended)) return sendExecution(reply.code(200), ended)
     const current = ended ?? (await engine.reads.execution(id))
     return accepted(current === undefined ? { execution_id: id } : toExecutionView(current))
   } catch (error) {
@@ -119,6 +119,20 @@ function underFlow(error: unknown): unknown {
 function bindExecution(request: FastifyRequest, reply: FastifyReply, executionId: string): void {
   request.log = request.log.child({ executionId })
   reply.log = request.log
+}
+
+/**
+ * An execution's JSON, worked out once per read: the store answers a finished execution from memory
+ * with the same object each time, so polling clients cost neither a view nor a serialization.
+ */
+const viewJson = new WeakMap<ExecutionDetail, string>()
+function sendExecution(reply: FastifyReply, detail: ExecutionDetail): FastifyReply {
+  let json = viewJson.get(detail)
+  if (json === undefined) {
+    json = JSON.stringify(toExecutionView(detail))
+    viewJson.set(detail, json)
+  }
+  return reply.type('application/json; charset=utf-8').send(json)
 }
 
 async function loadExecution(engine: Engine, id: string): Promise<ExecutionDetail> {
@@ -198,7 +212,7 @@ export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps):
         response: { 200: ExecutionViewSchema, 404: ProblemSchema, ...COMMON_PROBLEMS },
       },
     },
-    async (request) => toExecutionView(await loadExecution(engine, request.params.id)),
+    async (request, reply) => sendExecution(reply, await loadExecution(engine, request.params.id)),
   )
 
   r.get(

@@ -3,7 +3,7 @@ import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely'
 import { FlowManagerError } from '../../core/errors.js'
-import { type ExecutionDetail, type ReadLimits, type Store } from '../store.js'
+import { type ExecutionDetail, type ReadLimits, type StepWrite, type Store } from '../store.js'
 import { createSqlQueries, dataFrom } from '../sql/sql-queries.js'
 import { wakeAtExpression } from '../sql/columns.js'
 import { GroupCommit, writeHealth } from '../sql/group-commit.js'
@@ -11,6 +11,7 @@ import { executionFromRow, taskRunFromRow, type Row } from '../sql/rows.js'
 import type { Database, ExecutionsTable, TaskRunsTable } from '../sql/schema.js'
 import { sqliteMigrations } from './migrations.js'
 import { prepareSqliteSteps } from './sqlite-steps.js'
+import { FinishedReads } from './finished-reads.js'
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:` for a throwaway database. */
@@ -82,6 +83,8 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     return 'added'
   })
 
+  const dataVersion = database.prepare('pragma data_version').pluck()
+  const finished = new FinishedReads(() => dataVersion.get() as number)
   const getExecution = (id: string, limits?: ReadLimits): ExecutionDetail | undefined => {
     const row = selectExecution.get(id) as Row<ExecutionsTable> | undefined
     if (row === undefined) return undefined
@@ -96,20 +99,34 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     if (first === undefined) return { execution, runs: [], totalRuns: execution.seq }
     const from = dataFrom(sizes, limits.maxDataBytes)
     const runs = (selectBounded.all(from, from, id, first) as Parameters<typeof taskRunFromRow>[0][]).map(taskRunFromRow)
-    return { execution, runs, totalRuns: execution.seq }
+    const detail = { execution, runs, totalRuns: execution.seq }
+    finished.put(id, limits, detail, sizes.reduce((sum, s) => sum + s.bytes, 0))
+    return detail
+  }
+  const readExecution = (id: string, limits?: ReadLimits): ExecutionDetail | undefined =>
+    (limits === undefined ? undefined : finished.get(id, limits)) ?? getExecution(id, limits)
+  /** A step may change the executions it names: forget them when it is handed in and once it is committed. */
+  const forgetStep = (step: StepWrite): void => {
+    finished.forget(step.executionId)
+    finished.forget(step.wakeParent)
+    for (const child of step.cancelChildren ?? []) finished.forget(child)
+  }
+  const write = (step: StepWrite): Promise<void> => {
+    forgetStep(step)
+    return commits.write(step).finally(() => forgetStep(step))
   }
 
   return {
     kind: 'sqlite',
     database,
-    write: (step) => commits.write(step),
+    write,
     writesFailing: writes.failing,
     putDefinition: (hash, flow) => queries.putDefinition(hash, flow, Date.now()),
     getDefinition: queries.getDefinition,
     registerFlow: (hash, flow, at) => queries.registerFlow(hash, flow, at),
     getFlow: queries.getFlow,
     listFlows: queries.listFlows,
-    getExecution: (id, limits) => Promise.resolve(getExecution(id, limits)),
+    getExecution: (id, limits) => Promise.resolve(readExecution(id, limits)),
     getExecutionRecord(id) {
       const row = selectExecution.get(id) as Row<ExecutionsTable> | undefined
       return Promise.resolve(row === undefined ? undefined : executionFromRow(row))
@@ -130,9 +147,18 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     listNodes: queries.listNodes,
     removeNode: queries.removeNode,
     listLeaseOwners: queries.listLeaseOwners,
-    requestCancel: queries.requestCancel,
-    poke: queries.poke,
-    addSignal: (id, name, payload, at) => Promise.resolve(addSignal(id, name, payload, at)),
+    requestCancel(id, now) {
+      finished.forget(id)
+      return queries.requestCancel(id, now)
+    },
+    poke(id, now) {
+      finished.forget(id)
+      return queries.poke(id, now)
+    },
+    addSignal(id, name, payload, at) {
+      finished.forget(id)
+      return Promise.resolve(addSignal(id, name, payload, at))
+    },
     pendingSignals: queries.pendingSignals,
     listChildren: queries.listChildren,
     latestResults: queries.latestResults,
