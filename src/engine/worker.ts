@@ -54,6 +54,8 @@ export interface Worker {
 
 /** Beats of the liveness row: often, so that a stopped node is noticed within a few seconds. */
 const BEAT_MS = 1000
+/** Longest time between two looks for work cut off by a stopped node while news of work keeps the worker from polling. */
+const RECOVERY_LOOK_MS = 1000
 
 /**
  * Takes work from the store while slots are free, and proves this node alive: a liveness row that
@@ -79,10 +81,14 @@ export function createWorker(deps: WorkerDeps): Worker {
   let unsubscribe: (() => void) | undefined
   let beating: NodeJS.Timeout | undefined
   let lastHeartbeat = 0
+  /** The claim about to run answers news of work rather than a poll. */
+  let woken = false
+  let lastRecoveryLook = -Infinity
   const handingBack = new Set<string>()
 
   const wake = (): void => {
     kicked = true
+    woken = true
     sleepingUntil = Infinity
     const resolve = wakeUp
     wakeUp = undefined
@@ -91,6 +97,9 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   const idle = async (): Promise<void> => {
     if (kicked) return
+    // What the last claim took starts first: its first step goes to the database before this query.
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    if (kicked || stopped) return
     let until = clock.now() + pollMs
     const next = await store.nextWake().catch(() => null)
     if (next !== null && next < until) until = Math.max(next, clock.now())
@@ -115,9 +124,18 @@ export function createWorker(deps: WorkerDeps): Worker {
       return false
     }
     const now = clock.now()
-    const [owners, nodes] = await Promise.all([store.listLeaseOwners(), store.listNodes()])
-    const dead = deadOwners(owners, nodes, node.record(now), now, staleMs)
-    const claimed = await store.claim({ owner: node.id, limit: free, now, leaseMs, deadOwners: dead })
+    // Work cut off by a stopped node is looked for on every poll, and at most once a second when
+    // the claim answers news of work (a notification, a kick, a freed slot): that path is the
+    // queue's latency, and the look costs two queries and an update.
+    const recover = !woken || now - lastRecoveryLook >= RECOVERY_LOOK_MS || now < lastRecoveryLook
+    woken = false
+    let dead: readonly string[] = []
+    if (recover) {
+      lastRecoveryLook = now
+      const [owners, nodes] = await Promise.all([store.listLeaseOwners(), store.listNodes()])
+      dead = deadOwners(owners, nodes, node.record(now), now, staleMs)
+    }
+    const claimed = await store.claim({ owner: node.id, limit: free, now, leaseMs, deadOwners: dead, recover })
     for (const record of claimed) {
       adopting++
       deps
@@ -198,9 +216,12 @@ export function createWorker(deps: WorkerDeps): Worker {
       started = true
       alive()
       unsubscribe = store.subscribeWork?.(() => {
-        // Another node queued work, asked for a cancel or sent a signal: claim, and look at our own at once.
-        lastHeartbeat = 0
-        beat().catch(() => undefined)
+        // Another node queued work, asked for a cancel or sent a signal: claim, and look at our own at once
+        // (with none running here, the beat would only race the claim for the database).
+        if (deps.liveIds().length > 0) {
+          lastHeartbeat = 0
+          beat().catch(() => undefined)
+        }
         wake()
       })
       loop = run()

@@ -267,6 +267,11 @@ export interface ClaimRequest {
   readonly deadOwners: readonly string[]
   /** Claim only these executions. */
   readonly onlyIds?: readonly string[]
+  /**
+   * false: take only unowned, due executions, not those whose owner stopped (expired leases, dead
+   * owners). Saves a query when the claim answers a notification of new work. Default true.
+   */
+  readonly recover?: boolean
 }
 
 /** An execution a claim took, and how it was free. */

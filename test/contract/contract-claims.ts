@@ -70,6 +70,15 @@ export function claimContract(withStore: WithStore): void {
       expect(await ids(claim(store, 'n2', now))).toEqual(['queued-old'])
     }))
 
+    it('takes only unowned due work when asked not to recover (a claim answering news of work)', withStore(async (store) => {
+      await write(store, create('queued', { owner: null, createdAt: T0 }))
+      await write(store, create('expired', { owner: 'n1', createdAt: T0 - 1000 }))
+      await write(store, create('dead', { owner: 'gone', createdAt: T0 - 1000 }))
+      const now = T0 + LEASE_MS + 1
+      expect(await ids(claim(store, 'n2', now, { deadOwners: ['gone'], recover: false }))).toEqual(['queued'])
+      expect(await ids(claim(store, 'n2', now, { deadOwners: ['gone'] }))).toEqual(['dead', 'expired'])
+    }))
+
     it('claims parked executions once their wake time has come, earliest first', withStore(async (store) => {
       for (const [id, wake] of [['late', 300], ['early', 100], ['middle', 200]] as const) {
         await write(store, create(id, { owner: 'n1', createdAt: T0 - wake }))

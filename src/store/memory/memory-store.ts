@@ -244,11 +244,11 @@ export function createMemoryStore(): Store {
         .filter((e) => after === undefined || e.createdAt < after[0] || (e.createdAt === after[0] && e.id < after[1]))
       return page(all, filter.limit, (e) => [e.createdAt, e.id])
     },
-    claim({ owner, limit, now, leaseMs, deadOwners, onlyIds }) {
+    claim({ owner, limit, now, leaseMs, deadOwners, onlyIds, recover = true }) {
       const candidates = [...rows.values()].filter((r) => unfinished(r.execution) && (onlyIds === undefined || onlyIds.includes(r.execution.id)))
       // Work cut off by a stopped owner first, oldest first; then what is due, earliest first.
       const cutOff = candidates
-        .filter((r) => r.execution.leaseOwner !== null && ((r.leaseExpiresAt ?? 0) < now || deadOwners.includes(r.execution.leaseOwner)))
+        .filter((r) => recover && r.execution.leaseOwner !== null && ((r.leaseExpiresAt ?? 0) < now || deadOwners.includes(r.execution.leaseOwner)))
         .sort((a, b) => a.execution.createdAt - b.execution.createdAt)
       const due = candidates
         .filter((r) => r.execution.leaseOwner === null && (r.execution.wakeAt === null || r.execution.wakeAt <= now))

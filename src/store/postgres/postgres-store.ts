@@ -81,10 +81,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   /** Writes steps in one statement; answers how each came out. */
   const commit = async (steps: readonly StepWrite[]): Promise<StepOutcome[]> => {
-    const result = await pool.query<{ id: string }>({ name: 'fm_write_steps', text: WRITE_STEPS_SQL, values: writeStepsParameters(steps) })
+    // Other nodes' idle workers are notified by the statement of what this batch queued, released or woke.
+    const result = await pool.query<{ id: string | null }>({ name: 'fm_write_steps', text: WRITE_STEPS_SQL, values: writeStepsParameters(steps) })
     const applied = new Set(result.rows.map((r) => r.id))
-    // Other nodes' idle workers look at once for what this batch queued, released or woke.
-    if (steps.some((w) => (w.leaseExpiresAt === null && w.state.status !== 'completed' && w.state.status !== 'failed' && w.state.status !== 'cancelled') || w.children !== undefined || w.wakeParent !== undefined || w.cancelChildren !== undefined)) notifyWork()
     return steps.map((step) => {
       if (applied.has(step.executionId)) return true
       // The insert does nothing on any conflict: a key given is the likely one taken.

@@ -1,4 +1,5 @@
 import type { NewExecution, StepWrite } from '../store.js'
+import { WORK_CHANNEL } from './work-listener.js'
 import {
   CONSUME_COLUMNS,
   EVENT_COLUMNS,
@@ -64,6 +65,8 @@ const children = group(CHILD_COLUMNS)
 const consumes = group(CONSUME_COLUMNS)
 const cancels = group(TARGET_COLUMNS)
 const wakes = group(TARGET_COLUMNS)
+/** Whether the batch leaves work for other nodes (queued, handed back, woken): they are notified as it commits. */
+const NOTIFY = next++
 
 const unnest = <T>(g: ArrayGroup<T>): string =>
   `unnest(${g.columns.map((c, i) => `$${g.first + i}::${c.pg}[]`).join(', ')}) as v(${g.columns.map((c) => c.name).join(', ')})`
@@ -79,7 +82,8 @@ const endNames = RUN_END_COLUMNS.map((c) => c.name).filter((n) => n !== 'executi
  * are updated only while the step's writer holds the lease (or nobody does, on takeover). Everything
  * else a step writes (its runs, events, children, signals, the parent it wakes) is written only if
  * its execution row was, so a fenced-out step writes nothing; the statement answers the ids whose
- * steps applied.
+ * steps applied. When the batch leaves work for others, the statement also notifies the idle
+ * workers: the notification goes out with the commit, without a round trip of its own.
  *
  * Sub-statements of one statement do not see each other's rows and must not write one row twice:
  * the group commit puts at most one step touching a given execution row in a batch, and the core
@@ -145,8 +149,10 @@ wake_parents as (
   update executions e set poke = e.poke + 1, wake_at = ${wakeAtExpression('v.now', 'e.')}
   from ${unnest(wakes)}
   where e.id = v.id and e.${UNFINISHED} and ${applied('v.by')}
-)
-select id from applied`
+),
+notified as materialized (select pg_notify('${WORK_CHANNEL}', '') where $${NOTIFY}::bool)
+select id from applied
+union all select null from notified`
 
 const fill = <T>(g: ArrayGroup<T>, items: readonly T[], out: unknown[]): void => {
   g.columns.forEach((c, i) => {
@@ -155,6 +161,13 @@ const fill = <T>(g: ArrayGroup<T>, items: readonly T[], out: unknown[]): void =>
     out[g.first - 1 + i] = values
   })
 }
+
+/** Whether a step leaves work for any node: an unfinished execution unowned, a child queued, a parent or a child woken. */
+export const leavesWork = (w: StepWrite): boolean =>
+  (w.leaseExpiresAt === null && w.state.status !== 'completed' && w.state.status !== 'failed' && w.state.status !== 'cancelled') ||
+  w.children !== undefined ||
+  w.wakeParent !== undefined ||
+  w.cancelChildren !== undefined
 
 /** The parameters of WRITE_STEPS_SQL for a batch of steps (each execution row touched by one step at most). */
 export function writeStepsParameters(steps: readonly StepWrite[]): unknown[] {
@@ -172,5 +185,6 @@ export function writeStepsParameters(steps: readonly StepWrite[]): unknown[] {
   fill(consumes, sorted.flatMap((w): ConsumeItem[] => (w.consumeSignals ?? []).map((c) => ({ w, signalSeq: c.signalSeq, runSeq: c.runSeq }))), out)
   fill(cancels, sorted.flatMap((w) => (w.cancelChildren ?? []).map((id) => ({ id, now: w.state.updatedAt, by: w.executionId }))), out)
   fill(wakes, sorted.flatMap((w) => (w.wakeParent === undefined ? [] : [{ id: w.wakeParent, now: w.state.updatedAt, by: w.executionId }])), out)
+  out[NOTIFY - 1] = steps.some(leavesWork)
   return out
 }

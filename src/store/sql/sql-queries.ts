@@ -178,7 +178,7 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
     claim: async (request: ClaimRequest): Promise<readonly ClaimedExecution[]> => {
       if (request.onlyIds?.length === 0) return []
       // Work cut off by a stopped owner first, then what is due, oldest first.
-      const recovered = await claimWhere(request, true, request.deadOwners)
+      const recovered = request.recover === false ? [] : await claimWhere(request, true, request.deadOwners)
       const due = await claimWhere({ ...request, limit: request.limit - recovered.length }, false, [])
       return [...recovered.map((e) => ({ ...e, takenOver: true })), ...due.map((e) => ({ ...e, takenOver: false }))]
     },
