@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { median, seedDocument, withTempDir, type BenchOptions, type BenchRow } from './bench-kit.js'
+import { captureSteps, rawSameRows } from './sqlite-raw.js'
 import { autocannon, type Load } from './load.js'
 import { distMissing, startBare, startServe, warnIfDistStale, type ServerProcess } from './processes.js'
 
@@ -18,6 +19,19 @@ function rows(name: string, { ours, bare }: Rounds, rateGoal: string): BenchRow[
     { name: `${name}: p50`, value: of(ours, 'p50'), unit: 'ms', baseline: { name: 'bare route', value: of(bare, 'p50') }, better: 'lower' },
     { name: `${name}: p99`, value: of(ours, 'p99'), unit: 'ms', baseline: { name: 'bare route', value: of(bare, 'p99') }, better: 'lower', goal: '≤ 2× bare' },
   ]
+}
+
+/**
+ * The most executions of the seed flow per second that SQLite can record on this machine, with
+ * nothing else running: the engine's own steps for one execution, replayed by the store's own
+ * statements for 5,000 executions, 50 steps per commit (about what 50 connections give the group commit).
+ */
+async function postLimit(dir: string, quick: boolean): Promise<{ executionsPerSecond: number; steps: number }> {
+  const template = await captureSteps(dir, seedDocument().flow)
+  const executions = quick ? 500 : 5000
+  const rate = await rawSameRows(join(dir, 'post-limit.db'), template, executions, 50)
+  // rawSameRows counts a flow of n tasks as n transitions in n + 1 steps.
+  return { executionsPerSecond: rate.perSecond / (template.length - 1), steps: template.length }
 }
 
 /** Loads our server and the bare one in turn (A B A B…), so that a busy moment of the machine weighs on both. */
@@ -67,9 +81,31 @@ export async function httpBench({ quick }: BenchOptions): Promise<BenchRow[]> {
       const posts = await alternate(rounds, () => post(serve.url), () => post(bare.url))
       const gets = await alternate(rounds, () => get(serve.url), () => get(bare.url))
       if (serve.errors.length > 0) throw new Error(`serve logged ${serve.errors.length} errors under load, e.g. ${serve.errors[0]}`)
+      await Promise.all(servers.splice(0).map((server) => server.stop()))
+      const logged = await startBare(canned, true)
+      servers.push(logged)
+      const loggedGets: Load[] = []
+      for (let i = 0; i < rounds; i++) loggedGets.push(await get(logged.url))
+      const limit = await postLimit(dir, quick)
+      const bareRps = median(posts.bare.map((l) => l.rps))
+      const bareGet = median(gets.bare.map((l) => l.rps))
       return [
         ...rows('POST /api/v1/executions, seed flow inline, synchronous, SQLite FULL', posts, '≥ 0.40× bare'),
+        {
+          name: `  its physical limit: raw SQLite writes of the same rows (the seed flow's ${limit.steps} steps per execution, 50 steps per commit, no HTTP, no engine)`,
+          value: limit.executionsPerSecond,
+          unit: 'executions/s',
+          baseline: { name: 'bare Fastify route, own process', value: bareRps },
+          better: 'higher',
+        },
         ...rows('GET /api/v1/executions/{id}', gets, '≥ 0.70× bare'),
+        {
+          name: '  the bare route with Fastify\'s default request logs at info (two lines per request to a pipe)',
+          value: median(loggedGets.map((l) => l.rps)),
+          unit: 'req/s',
+          baseline: { name: 'bare Fastify route, own process', value: bareGet },
+          better: 'higher',
+        },
       ]
     } finally {
       await Promise.all(servers.map((s) => s.stop()))

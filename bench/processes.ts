@@ -95,9 +95,10 @@ export function startServe(dbPath: string, env: Readonly<Record<string, string>>
   })
 }
 
-/** The bare Fastify route of bench/bare-server.ts in its own process, answering `canned` to GET and POST. */
-export function startBare(canned: string): Promise<ServerProcess> {
-  return startServer(process.execPath, ['--import', 'tsx', BARE], { PATH: process.env.PATH, HOME: process.env.HOME, BENCH_CANNED: canned }, (line) =>
+/** The bare Fastify route of bench/bare-server.ts in its own process, answering `canned` to GET and POST; `logged`: with Fastify's default request logs at info. */
+export function startBare(canned: string, logged = false): Promise<ServerProcess> {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, BENCH_CANNED: canned, ...(logged ? { BENCH_LOG: 'info' } : {}) }
+  return startServer(process.execPath, ['--import', 'tsx', BARE], env, (line) =>
     line.startsWith('http://') ? line.trim() : undefined,
   )
 }
