@@ -62,6 +62,14 @@ describe('reading a finished execution from the SQLite store', () => {
     expect(await store.getExecution(id, { maxRuns: 1, maxDataBytes: 10 })).not.toBe(bounded)
     expect(await store.getExecution(id)).not.toBe(bounded)
   })
+
+  it('does not keep a finished execution with much text (here its input), so that memory stays bounded', async () => {
+    const done = await engine.run({ flow }, { input: { ok: true, padding: 'x'.repeat(70 * 1024) } })
+    const id = done.execution.id
+    const first = await store.getExecution(id, LIMITS)
+    expect(first?.execution.status).toBe('completed')
+    expect(await store.getExecution(id, LIMITS)).not.toBe(first)
+  })
 })
 
 describe('FinishedReads', () => {

@@ -1,7 +1,7 @@
 import { isTerminal } from '../../core/execution-state.js'
 import type { ExecutionDetail, ReadLimits } from '../store.js'
 
-/** Most finished executions remembered, and most bytes of run data in one of them. */
+/** Most finished executions remembered, and most bytes of text (run data, input, state) in one of them. */
 const MAX_ENTRIES = 512
 const MAX_DATA_BYTES = 64 * 1024
 /**
@@ -55,9 +55,9 @@ export class FinishedReads {
     return entry.detail
   }
 
-  /** Remembers what was just read, if it is finished and small. */
-  put(id: string, limits: ReadLimits, detail: ExecutionDetail, dataBytes: number): void {
-    if (!isTerminal(detail.execution.status) || dataBytes > MAX_DATA_BYTES) return
+  /** Remembers what was just read, if it is finished and small (`bytes`: the text it was read from). */
+  put(id: string, limits: ReadLimits, detail: ExecutionDetail, bytes: number): void {
+    if (!isTerminal(detail.execution.status) || bytes > MAX_DATA_BYTES) return
     if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value as string)
     this.#entries.set(id, { detail, maxRuns: limits.maxRuns, maxDataBytes: limits.maxDataBytes })
   }

@@ -98,9 +98,12 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     // No run, or none asked for.
     if (first === undefined) return { execution, runs: [], totalRuns: execution.seq }
     const from = dataFrom(sizes, limits.maxDataBytes)
-    const runs = (selectBounded.all(from, from, id, first) as Parameters<typeof taskRunFromRow>[0][]).map(taskRunFromRow)
-    const detail = { execution, runs, totalRuns: execution.seq }
-    finished.put(id, limits, detail, sizes.reduce((sum, s) => sum + s.bytes, 0))
+    const runRows = selectBounded.all(from, from, id, first) as Parameters<typeof taskRunFromRow>[0][]
+    const detail = { execution, runs: runRows.map(taskRunFromRow), totalRuns: execution.seq }
+    // What it holds in memory: every text read, the runs' (data, errors, names) and the execution's (input, state).
+    let bytes = 0
+    for (const r of [row, ...runRows]) for (const value of Object.values(r)) if (typeof value === 'string') bytes += value.length
+    finished.put(id, limits, detail, bytes)
     return detail
   }
   const readExecution = (id: string, limits?: ReadLimits): ExecutionDetail | undefined =>
