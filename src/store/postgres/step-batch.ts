@@ -163,7 +163,7 @@ const fill = <T>(g: ArrayGroup<T>, items: readonly T[], out: unknown[]): void =>
 }
 
 /** Whether a step leaves work for any node: an unfinished execution unowned, a child queued, a parent or a child woken. */
-export const leavesWork = (w: StepWrite): boolean =>
+const leavesWork = (w: StepWrite): boolean =>
   (w.leaseExpiresAt === null && w.state.status !== 'completed' && w.state.status !== 'failed' && w.state.status !== 'cancelled') ||
   w.children !== undefined ||
   w.wakeParent !== undefined ||

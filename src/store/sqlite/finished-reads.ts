@@ -65,8 +65,4 @@ export class FinishedReads {
   forget(id: string | undefined): void {
     if (id !== undefined) this.#entries.delete(id)
   }
-
-  clear(): void {
-    this.#entries.clear()
-  }
 }
