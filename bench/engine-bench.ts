@@ -41,6 +41,7 @@ function nullStore(flow: Flow): Store {
     latestResults: () => Promise.resolve([]),
     listEvents: () => Promise.resolve([]),
     countQueued: () => Promise.resolve(0),
+    statuses: () => Promise.resolve(new Map()),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   }

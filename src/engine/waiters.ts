@@ -1,5 +1,5 @@
 import { FlowManagerError } from '../core/errors.js'
-import { isTerminal } from '../core/execution-state.js'
+import { isTerminal, type ExecutionStatus } from '../core/execution-state.js'
 import type { ExecutionDetail, ReadLimits, Store } from '../store/store.js'
 import type { Clock, TimerHandle, Timers } from './timers.js'
 
@@ -7,6 +7,8 @@ import type { Clock, TimerHandle, Timers } from './timers.js'
 export const END_READ: ReadLimits = { maxRuns: 1000, maxDataBytes: 8 * 1024 * 1024 }
 /** How many ended executions are remembered for waiters that come late. */
 const RECENT = 512
+/** Most ids in one status query (the store's list takes 500 at most). */
+const STATUS_BATCH = 500
 
 /**
  * Whoever waits for executions to end. An execution that ends here answers its waiters at once;
@@ -19,6 +21,8 @@ export class Waiters {
   readonly #nudges = new Map<string, Set<() => void>>()
   /** Executions that just ended here, small ones only: whoever asks right after gets the end without a read. */
   readonly #recent = new Map<string, { readonly detail: ExecutionDetail; readonly at: number }>()
+  /** Waits asking for a status in this turn of the event loop: one query answers them all. */
+  #asking: { readonly id: string; readonly resolve: (status: ExecutionStatus | undefined) => void; readonly reject: (error: unknown) => void }[] = []
   #closed = false
 
   constructor(
@@ -83,16 +87,47 @@ export class Waiters {
           await this.#sleep(id, 60_000, signal)
           continue
         }
-        const detail = await this.store.getExecution(id, END_READ)
+        // Only an execution that has ended is read whole; the others cost a share of one status query.
+        const status = await this.#statusOf(id)
         if (ended !== undefined) return ended
-        if (detail === undefined) throw new FlowManagerError('EXECUTION_NOT_FOUND', `no execution "${id}"`)
-        if (isTerminal(detail.execution.status)) return detail
+        if (status === undefined) throw new FlowManagerError('EXECUTION_NOT_FOUND', `no execution "${id}"`)
+        if (isTerminal(status)) {
+          const detail = await this.store.getExecution(id, END_READ)
+          if (ended !== undefined) return ended
+          if (detail !== undefined && isTerminal(detail.execution.status)) return detail
+        }
         await this.#sleep(id, delay, signal)
       }
     } finally {
       const remaining = (this.#ended.get(id) ?? []).filter((r) => r !== onEnd)
       if (remaining.length === 0) this.#ended.delete(id)
       else this.#ended.set(id, remaining)
+    }
+  }
+
+  /**
+   * The status of an execution that runs elsewhere or is parked. The waits that ask in one turn of
+   * the event loop share one query (up to 500 ids each), so that 10,000 clients waiting for parked
+   * executions cost a few queries a second, not 10,000 reads.
+   */
+  #statusOf(id: string): Promise<ExecutionStatus | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#asking.push({ id, resolve, reject })
+      if (this.#asking.length === 1) setImmediate(() => void this.#askStatuses())
+    })
+  }
+
+  async #askStatuses(): Promise<void> {
+    const asking = this.#asking.splice(0)
+    for (let i = 0; i < asking.length; i += STATUS_BATCH) {
+      const batch = asking.slice(i, i + STATUS_BATCH)
+      const ids = [...new Set(batch.map((a) => a.id))]
+      try {
+        const statuses = await this.store.statuses(ids)
+        for (const a of batch) a.resolve(statuses.get(a.id))
+      } catch (error) {
+        for (const a of batch) a.reject(error)
+      }
     }
   }
 

@@ -428,6 +428,8 @@ export interface Store {
   listEvents(executionId: string, afterSeq: number, limit: number): Promise<readonly ExecutionEventRecord[]>
   /** Executions waiting for a worker. */
   countQueued(): Promise<number>
+  /** The status of each of these executions (at most 500) that exists: what waiting for their end polls. */
+  statuses(ids: readonly string[]): Promise<ReadonlyMap<string, ExecutionStatus>>
   /**
    * Calls `listener` when another node may have queued work, asked for a cancellation, or sent a
    * signal, so that idle workers wake at once rather than at their next poll. Optional: polling is the fallback.

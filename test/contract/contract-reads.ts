@@ -107,6 +107,15 @@ export function readContract(withStore: WithStore): void {
       expect(await store.listEvents('missing', 0, 10)).toEqual([])
     }))
 
+    it('answers the status of each execution asked for that exists', withStore(async (store) => {
+      await write(store, create('e1', { owner: 'n1' }))
+      await write(store, create('e2', { owner: 'n1' }))
+      await write(store, next('e2', 'n1', 1, { end: 'completed' }))
+      const statuses = await store.statuses(['e1', 'e2', 'missing'])
+      expect([...statuses.entries()].sort()).toEqual([['e1', 'running'], ['e2', 'completed']])
+      expect((await store.statuses([])).size).toBe(0)
+    }))
+
     it('pages executions newest first by cursor, filtered by status and flow', withStore(async (store) => {
       // Three executions per millisecond, ids not in creation order, so ties on created_at are common.
       const ids = Array.from({ length: 23 }, (_, i) => `x${(i * 7) % 23}`.padEnd(4, '_'))

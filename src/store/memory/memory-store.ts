@@ -1,3 +1,4 @@
+import type { ExecutionStatus } from '../../core/execution-state.js'
 import type { Flow } from '../../core/flow-schema.js'
 import { creationRefused } from '../creation-refused.js'
 import { decodeCursor, encodeCursor } from '../sql/cursor.js'
@@ -342,6 +343,14 @@ export function createMemoryStore(): Store {
     latestResults: (id) => Promise.resolve(latestByTask(rows.get(id)?.runs ?? [])),
     listEvents(id, afterSeq, limit) {
       return Promise.resolve((rows.get(id)?.events ?? []).filter((e) => e.seq > afterSeq).slice(0, limit))
+    },
+    statuses(ids) {
+      const out = new Map<string, ExecutionStatus>()
+      for (const id of ids) {
+        const status = rows.get(id)?.execution.status
+        if (status !== undefined) out.set(id, status)
+      }
+      return Promise.resolve(out)
     },
     countQueued() {
       let n = 0

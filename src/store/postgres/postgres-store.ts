@@ -160,6 +160,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     latestResults: queries.latestResults,
     listEvents: queries.listEvents,
     countQueued: queries.countQueued,
+    statuses: queries.statuses,
     subscribeWork: (fn) => listener.add(fn),
     ping: queries.ping,
     async close() {

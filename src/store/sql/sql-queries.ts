@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import type { ExecutionStatus } from '../../core/execution-state.js'
+import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely'
 import type { Flow } from '../../core/flow-schema.js'
 import {
   NEVER,
@@ -45,6 +46,18 @@ const RUN_META = [
 
 type Db = Kysely<Database> | Transaction<Database>
 
+/** A query built with Kysely, as a reader runs it. */
+export interface ReadQuery<O> {
+  compile(): CompiledQuery<O>
+  execute(): Promise<O[]>
+}
+/**
+ * Runs a read. By default through Kysely's driver; the SQLite store runs the reads of a recovery
+ * at once on its connection instead, with statements prepared once (see sqlite-store.ts).
+ */
+export type Reader = <O>(query: ReadQuery<O>) => Promise<O[]>
+const throughDriver: Reader = (query) => query.execute()
+
 /**
  * Which runs of a newest-first list keep their data within `maxBytes`: the seq from which they
  * do, or one past the newest when even its data is over the budget.
@@ -62,7 +75,7 @@ export function dataFrom(sizes: readonly { seq: number | string; bytes: number |
 }
 
 /** The reads, claims and the flow registry, written once with the query builder for every SQL dialect. */
-export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
+export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', read: Reader = throughDriver) {
   const flowSelect = db
     .selectFrom('flows')
     .innerJoin('flow_definitions', 'flow_definitions.hash', 'flows.definition_hash')
@@ -84,7 +97,7 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
   }
   const lock = dialect === 'postgres'
 
-  const latestResults = async (q: Db, id: string): Promise<TaskRunRecord[]> => {
+  const latestResults = async (q: Db, id: string, run: Reader = throughDriver): Promise<TaskRunRecord[]> => {
     const latest = q
       .selectFrom('task_runs')
       .select(['task_name', (eb) => eb.fn.max('seq').as('last')])
@@ -93,13 +106,7 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
       .where('status', 'in', ['success', 'failure'])
       .groupBy('task_name')
       .as('l')
-    const rows = await q
-      .selectFrom('task_runs as t')
-      .innerJoin(latest, (join) => join.onRef('t.seq', '=', 'l.last'))
-      .selectAll('t')
-      .where('t.execution_id', '=', id)
-      .orderBy('t.seq')
-      .execute()
+    const rows = await run(q.selectFrom('task_runs as t').innerJoin(latest, (join) => join.onRef('t.seq', '=', 'l.last')).selectAll('t').where('t.execution_id', '=', id).orderBy('t.seq'))
     return rows.map(taskRunFromRow)
   }
 
@@ -272,25 +279,20 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
       return rows.map(executionFromRow)
     },
     loadForRecovery: async (id: string): Promise<RecoverySnapshot | undefined> => {
-      const row = await db.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst()
+      const [row] = await read(db.selectFrom('executions').selectAll().where('id', '=', id))
       if (row === undefined) return undefined
-      const open = await db.selectFrom('task_runs').selectAll().where('execution_id', '=', id).where('status', 'in', ['running', 'waiting']).orderBy('seq').execute()
+      const open = await read(db.selectFrom('task_runs').selectAll().where('execution_id', '=', id).where('status', 'in', ['running', 'waiting']).orderBy('seq'))
       const fanouts = await Promise.all(
         open
           .filter((r) => r.items !== null)
           .map(async (r) => {
-            const ended = await db
-              .selectFrom('task_runs')
-              .selectAll()
-              .where('execution_id', '=', id)
-              .where('parent_seq', '=', r.seq)
-              .where('item_index', 'is not', null)
-              .where('status', '=', 'success')
-              .execute()
+            const ended = await read(
+              db.selectFrom('task_runs').selectAll().where('execution_id', '=', id).where('parent_seq', '=', r.seq).where('item_index', 'is not', null).where('status', '=', 'success'),
+            )
             return { seq: Number(r.seq), items: JSON.parse(r.items ?? '[]') as unknown[], ended: ended.map(taskRunFromRow) }
           }),
       )
-      return { execution: executionFromRow(row), latest: await latestResults(db, id), open: open.map(taskRunFromRow), fanouts }
+      return { execution: executionFromRow(row), latest: await latestResults(db, id, read), open: open.map(taskRunFromRow), fanouts }
     },
     listTaskRuns: async (id: string, afterSeq: number, limit: number, maxBytes: number): Promise<TaskRunRecord[]> => {
       const sizes = await db
@@ -327,6 +329,11 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
         .limit(limit)
         .execute()
       return rows.flatMap(eventsFromRow).filter((e) => e.seq > afterSeq).slice(0, limit)
+    },
+    statuses: async (ids: readonly string[]): Promise<ReadonlyMap<string, ExecutionStatus>> => {
+      if (ids.length === 0) return new Map()
+      const rows = await db.selectFrom('executions').select(['id', 'status']).where('id', 'in', ids).execute()
+      return new Map(rows.map((r) => [r.id, r.status as ExecutionStatus]))
     },
     countQueued: async (): Promise<number> => {
       const row = await db

@@ -4,7 +4,7 @@ import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely'
 import { FlowManagerError } from '../../core/errors.js'
 import { type ExecutionDetail, type ReadLimits, type StepWrite, type Store } from '../store.js'
-import { createSqlQueries, dataFrom } from '../sql/sql-queries.js'
+import { createSqlQueries, dataFrom, type Reader } from '../sql/sql-queries.js'
 import { wakeAtExpression } from '../sql/columns.js'
 import { GroupCommit, writeHealth } from '../sql/group-commit.js'
 import { executionFromRow, taskRunFromRow, type Row } from '../sql/rows.js'
@@ -45,7 +45,8 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   database.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`)
   database.pragma('busy_timeout = 5000')
   database.pragma('foreign_keys = ON')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+  const statements = statementCache(database)
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) })
   await migrate(db)
 
   const steps = prepareSqliteSteps(database)
@@ -58,7 +59,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     onResult: writes.onResult,
   })
 
-  const queries = createSqlQueries(db, 'sqlite')
+  // The reads that take an execution up run at once on the connection: hundreds of claimed
+  // executions at a time would otherwise queue behind Kysely's connection lock, one query each.
+  const readNow: Reader = (query) => {
+    const { sql, parameters } = query.compile()
+    return Promise.resolve(statements.prepare(sql).all(...parameters) as never)
+  }
+  const queries = createSqlQueries(db, 'sqlite', readNow)
   // Reads that must see one state of an execution run synchronously, so that no commit slips in between.
   const selectExecution = database.prepare('select * from executions where id = ?')
   const selectRuns = database.prepare('select * from task_runs where execution_id = ? order by seq')
@@ -167,11 +174,37 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     latestResults: queries.latestResults,
     listEvents: queries.listEvents,
     countQueued: queries.countQueued,
+    statuses: queries.statuses,
     ping: queries.ping,
     async close() {
       await commits.close()
       await db.destroy()
     },
+  }
+}
+
+/** Most statements kept prepared: the queries' texts, plus a few variants of lists of ids. */
+const MAX_STATEMENTS = 256
+
+/**
+ * The connection as Kysely sees it, with each statement prepared once: Kysely prepares every query
+ * it runs, which costs more than running a small one. The latest 256 texts are kept.
+ */
+function statementCache(database: BetterSqlite3.Database): { prepare(sql: string): BetterSqlite3.Statement; close(): void } {
+  const statements = new Map<string, BetterSqlite3.Statement>()
+  return {
+    prepare(sql) {
+      let statement = statements.get(sql)
+      if (statement !== undefined) {
+        statements.delete(sql)
+      } else {
+        statement = database.prepare(sql)
+        if (statements.size >= MAX_STATEMENTS) statements.delete(statements.keys().next().value as string)
+      }
+      statements.set(sql, statement)
+      return statement
+    },
+    close: () => database.close(),
   }
 }
 
