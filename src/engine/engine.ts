@@ -140,6 +140,7 @@ export function createEngine(options: EngineOptions): Engine {
     leaseMs,
     pollMs: options.pollMs ?? 1000,
     staleMs: options.staleNodeMs ?? 5000,
+    capacity: maxConcurrent,
     freeSlots: () => maxConcurrent - live.size,
     liveIds: () => live.ids(),
     adopt: (record) => live.adopt(record),

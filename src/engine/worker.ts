@@ -15,6 +15,8 @@ export interface WorkerDeps {
   readonly pollMs: number
   /** How long a node's liveness row may go without a beat before its work is taken, in ms. */
   readonly staleMs: number
+  /** Most executions this node runs at once; with 0 it only queues work for other nodes, and never claims or polls. */
+  readonly capacity: number
   /** Executions this node may still take on. */
   readonly freeSlots: () => number
   /** Executions running here now (their leases are renewed, their cancellations and pokes looked at). */
@@ -212,7 +214,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   return {
     start(alive_ = true) {
       keepAlive ||= alive_
-      if (started || stopped) return
+      if (started || stopped || deps.capacity <= 0) return
       started = true
       alive()
       unsubscribe = store.subscribeWork?.(() => {
