@@ -1,8 +1,9 @@
 import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from 'kysely'
+import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { FlowManagerError } from '../../core/errors.js'
 import { creationRefused } from '../creation-refused.js'
-import { createSqlQueries } from '../sql/sql-queries.js'
+import { createSqlQueries, type Reader } from '../sql/sql-queries.js'
 import { GroupCommit, writeHealth, type StepOutcome } from '../sql/group-commit.js'
 import type { Database } from '../sql/schema.js'
 import { LeaseLostError, type ExecutionDetail, type ReadLimits, type StepWrite, type Store } from '../store.js'
@@ -72,7 +73,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   leasePool.on('error', () => undefined)
   leasePool.on('connect', (client) => client.on('error', () => undefined))
   const leaseDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: leasePool }) })
-  const leases = createSqlQueries(leaseDb, 'postgres')
+  // Claims run often and are the same few texts: each is a named statement, planned once per connection.
+  const named: Reader = async (query) => {
+    const { sql: text, parameters } = query.compile()
+    const name = `fm_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+    return (await leasePool.query({ name, text, values: [...parameters] })).rows as never
+  }
+  const leases = createSqlQueries(leaseDb, 'postgres', named)
   const listener = createWorkListener(config)
 
   const notifyWork = (): void => {

@@ -46,14 +46,15 @@ const RUN_META = [
 
 type Db = Kysely<Database> | Transaction<Database>
 
-/** A query built with Kysely, as a reader runs it. */
+/** A query built with Kysely (a read, or a claim's update that returns its rows), as a reader runs it. */
 export interface ReadQuery<O> {
   compile(): CompiledQuery<O>
   execute(): Promise<O[]>
 }
 /**
- * Runs a read. By default through Kysely's driver; the SQLite store runs the reads of a recovery
- * at once on its connection instead, with statements prepared once (see sqlite-store.ts).
+ * Runs a read, or a claim. By default through Kysely's driver; the SQLite store runs them at once
+ * on its connection instead, with statements prepared once (see sqlite-store.ts), and the
+ * PostgreSQL store as named statements, which each connection parses and plans once.
  */
 export type Reader = <O>(query: ReadQuery<O>) => Promise<O[]>
 const throughDriver: Reader = (query) => query.execute()
@@ -161,12 +162,9 @@ export function createSqlQueries(db: Kysely<Database>, dialect: 'sqlite' | 'post
       .limit(limit)
       // On PostgreSQL, rows another node is claiming right now are skipped, not waited for.
       .$if(lock, (qb) => qb.forUpdate().skipLocked())
-    const rows = await db
-      .updateTable('executions')
-      .set({ lease_owner: owner, lease_expires_at: now + leaseMs, wake_at: null })
-      .where('id', 'in', candidates)
-      .returningAll()
-      .execute()
+    const rows = await read(
+      db.updateTable('executions').set({ lease_owner: owner, lease_expires_at: now + leaseMs, wake_at: null }).where('id', 'in', candidates).returningAll(),
+    )
     return rows.map(executionFromRow)
   }
 
