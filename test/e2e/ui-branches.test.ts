@@ -1,8 +1,8 @@
-import type { Browser, BrowserContext, Locator, Page, Route } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Browser, Locator, Page, Route } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineTask } from '../../src/tasks/define-task.js'
 import { SEED } from '../http/helpers.js'
-import { artifactPath, browserAvailable, ensureUiBuilt, launchChromium, startUiServer, type UiServer } from './ui-harness.js'
+import { artifactPath, browserAvailable, ensureUiBuilt, launchChromium, pagePerTest, startUiServer, type UiServer } from './ui-harness.js'
 
 /** What the UI shows of branches and waits: groups as boxes, the timeline, retries, signals, sub-flows, resumes. */
 
@@ -73,9 +73,7 @@ const PARENT = { id: 'parent', name: 'Parent', start_task: 'call', tasks: [{ nam
 
 let browser: Browser
 let server: UiServer
-let context: BrowserContext
 let page: Page
-const pageErrors: string[] = []
 const available = browserAvailable()
 
 beforeAll(async () => {
@@ -89,20 +87,12 @@ afterAll(async () => {
   await browser?.close()
   await server?.close()
 })
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-  context.setDefaultTimeout(15_000)
-  page = await context.newPage()
-  page.on('pageerror', (error) => pageErrors.push(error.message))
-  page.on('console', (message) => {
-    // The browser logs every 4xx answer; the signal form meets a 409 on purpose.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text())
-  })
-})
-afterEach(async () => {
-  await context.close()
-  expect(pageErrors.splice(0)).toEqual([])
-})
+pagePerTest(
+  () => browser,
+  (p) => {
+    page = p
+  },
+)
 
 type Box = { x: number; y: number; width: number; height: number }
 const boxOf = async (locator: Locator): Promise<Box> => {

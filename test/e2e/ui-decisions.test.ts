@@ -1,8 +1,8 @@
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Browser, Locator, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineTask } from '../../src/tasks/define-task.js'
 import { SEED } from '../http/helpers.js'
-import { artifactPath, browserAvailable, ensureUiBuilt, launchChromium, startUiServer, type UiServer } from './ui-harness.js'
+import { artifactPath, browserAvailable, ensureUiBuilt, launchChromium, pagePerTest, startUiServer, type UiServer } from './ui-harness.js'
 
 /** What the UI decides and now shows: the list's filters and stream, the server's reachability, resuming, task inputs, the graph's fit. */
 
@@ -40,9 +40,7 @@ const BRANCHY = {
 
 let browser: Browser
 let server: UiServer
-let context: BrowserContext
 let page: Page
-const pageErrors: string[] = []
 const available = browserAvailable()
 
 beforeAll(async () => {
@@ -57,20 +55,12 @@ afterAll(async () => {
   await browser?.close()
   await server?.close()
 })
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-  context.setDefaultTimeout(15_000)
-  page = await context.newPage()
-  page.on('pageerror', (error) => pageErrors.push(error.message))
-  page.on('console', (message) => {
-    // The browser logs every failed or 4xx request; the UI meets them on purpose (a stopped server).
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text())
-  })
-})
-afterEach(async () => {
-  await context.close()
-  expect(pageErrors.splice(0)).toEqual([])
-})
+pagePerTest(
+  () => browser,
+  (p) => {
+    page = p
+  },
+)
 
 type Box = { x: number; y: number; width: number; height: number }
 const boxOf = async (locator: Locator): Promise<Box> => {

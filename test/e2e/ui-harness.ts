@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { afterEach, beforeEach, expect } from 'vitest'
 import { pino } from 'pino'
 import { createEngine, type Engine } from '../../src/engine/engine.js'
 import { startServer, type RunningServer } from '../../src/http/server.js'
@@ -122,4 +123,29 @@ export async function startUiServer(options: { tasks?: readonly TaskType[]; apiK
 export function artifactPath(name: string): string {
   mkdirSync(ARTIFACTS, { recursive: true })
   return join(ARTIFACTS, name)
+}
+
+/**
+ * A fresh browser context and page for each test of the file (1280×860), handed to `use`. Waits
+ * default to 15 s, shorter than a test's own timeout, so that a failed wait says what it waited
+ * for. A test fails if its page threw or logged an error; the browser's own "Failed to load
+ * resource" lines are left out, as the UI meets 4xx answers and a stopped server on purpose.
+ */
+export function pagePerTest(browser: () => Browser, use: (page: Page, context: BrowserContext) => void): void {
+  const pageErrors: string[] = []
+  let context: BrowserContext | undefined
+  beforeEach(async () => {
+    context = await browser().newContext({ viewport: { width: 1280, height: 860 } })
+    context.setDefaultTimeout(15_000)
+    const page = await context.newPage()
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text())
+    })
+    use(page, context)
+  })
+  afterEach(async () => {
+    await context?.close()
+    expect(pageErrors.splice(0)).toEqual([])
+  })
 }

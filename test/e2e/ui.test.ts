@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineTask } from '../../src/tasks/define-task.js'
-import { artifactPath, ensureUiBuilt, launchChromium, startUiServer, type UiServer, browserAvailable } from './ui-harness.js'
+import { artifactPath, ensureUiBuilt, launchChromium, pagePerTest, startUiServer, type UiServer, browserAvailable } from './ui-harness.js'
 
 /** A task that waits until the test opens it, so "running" lasts exactly as long as the test needs. */
 function gate(): { task: ReturnType<typeof defineTask>; open: () => void } {
@@ -37,7 +37,6 @@ let server: UiServer
 const gates = gate()
 let context: BrowserContext
 let page: Page
-const pageErrors: string[] = []
 
 const available = browserAvailable()
 
@@ -50,21 +49,13 @@ afterAll(async () => {
   await browser?.close()
   await server?.close()
 })
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-  // Shorter than the test's own timeout, so that a failed wait says what it waited for.
-  context.setDefaultTimeout(15_000)
-  page = await context.newPage()
-  page.on('pageerror', (error) => pageErrors.push(error.message))
-  page.on('console', (message) => {
-    // The browser logs every 4xx answer; the UI meets 404 and 401 on purpose (a new flow, a missing key).
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text())
-  })
-})
-afterEach(async () => {
-  await context.close()
-  expect(pageErrors.splice(0)).toEqual([])
-})
+pagePerTest(
+  () => browser,
+  (p, c) => {
+    page = p
+    context = c
+  },
+)
 
 describe.skipIf(!available)('the web UI in Chromium', () => {
   it('redirects / to /ui/ and lists executions', async () => {
