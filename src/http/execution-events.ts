@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify'
 import type { ExecutionEventRecord } from '../store/store.js'
 
 /**
@@ -35,4 +36,22 @@ export function toWireEvent(event: ExecutionEventRecord): WireEvent {
 /** One SSE message. JSON.stringify never emits a raw newline, so data fits on one line. */
 export function formatSse(event: ExecutionEventRecord): string {
   return `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(toWireEvent(event))}\n\n`
+}
+
+/**
+ * Takes the response over from Fastify and opens a server-sent event stream on it, keeping the
+ * headers set so far (security, CORS, request id). Proxies are asked not to buffer it.
+ */
+export function openEventStream(reply: FastifyReply): void {
+  const raw = reply.raw
+  reply.hijack()
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) raw.setHeader(name, value)
+  }
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  })
 }

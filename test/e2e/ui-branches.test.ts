@@ -2,7 +2,7 @@ import type { Browser, Locator, Page, Route } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineTask } from '../../src/tasks/define-task.js'
 import { SEED } from '../http/helpers.js'
-import { artifactPath, browserAvailable, ensureUiBuilt, launchChromium, pagePerTest, startUiServer, type UiServer } from './ui-harness.js'
+import { artifactPath, boxOf, browserAvailable, ensureUiBuilt, launchChromium, pagePerTest, startUiServer, type Box, type UiServer } from './ui-harness.js'
 
 /** What the UI shows of branches and waits: groups as boxes, the timeline, retries, signals, sub-flows, resumes. */
 
@@ -94,12 +94,6 @@ pagePerTest(
   },
 )
 
-type Box = { x: number; y: number; width: number; height: number }
-const boxOf = async (locator: Locator): Promise<Box> => {
-  const box = await locator.boundingBox()
-  if (box === null) throw new Error(`${String(locator)} is not on screen`)
-  return box
-}
 const inside = (a: Box, outer: Box): boolean => a.x >= outer.x - 0.5 && a.y >= outer.y - 0.5 && a.x + a.width <= outer.x + outer.width + 0.5 && a.y + a.height <= outer.y + outer.height + 0.5
 const node = (task: string): Locator => page.locator(`.fm-node[data-task="${task}"]`)
 

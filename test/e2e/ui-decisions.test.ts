@@ -2,7 +2,7 @@ import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineTask } from '../../src/tasks/define-task.js'
 import { SEED } from '../http/helpers.js'
-import { artifactPath, browserAvailable, ensureUiBuilt, launchChromium, pagePerTest, startUiServer, type UiServer } from './ui-harness.js'
+import { artifactPath, boxOf, browserAvailable, ensureUiBuilt, launchChromium, pagePerTest, startUiServer, type Box, type UiServer } from './ui-harness.js'
 
 /** What the UI decides and now shows: the list's filters and stream, the server's reachability, resuming, task inputs, the graph's fit. */
 
@@ -62,12 +62,6 @@ pagePerTest(
   },
 )
 
-type Box = { x: number; y: number; width: number; height: number }
-const boxOf = async (locator: Locator): Promise<Box> => {
-  const box = await locator.boundingBox()
-  if (box === null) throw new Error(`${String(locator)} is not on screen`)
-  return box
-}
 const boxesOf = async (locator: Locator): Promise<Box[]> => Promise.all((await locator.all()).map(boxOf))
 const overlap = (a: Box, b: Box): boolean => a.x < b.x + b.width - 0.5 && b.x < a.x + a.width - 0.5 && a.y < b.y + b.height - 0.5 && b.y < a.y + a.height - 0.5
 const inside = (a: Box, outer: Box): boolean => a.x >= outer.x - 0.5 && a.y >= outer.y - 0.5 && a.x + a.width <= outer.x + outer.width + 0.5 && a.y + a.height <= outer.y + outer.height + 0.5

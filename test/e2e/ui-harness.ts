@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core'
 import { afterEach, beforeEach, expect } from 'vitest'
 import { pino } from 'pino'
 import { createEngine, type Engine } from '../../src/engine/engine.js'
@@ -148,4 +148,13 @@ export function pagePerTest(browser: () => Browser, use: (page: Page, context: B
     await context?.close()
     expect(pageErrors.splice(0)).toEqual([])
   })
+}
+
+export type Box = { x: number; y: number; width: number; height: number }
+
+/** Where an element is on the page; it fails the test if the element is not drawn. */
+export async function boxOf(locator: Locator): Promise<Box> {
+  const box = await locator.boundingBox()
+  if (box === null) throw new Error(`${String(locator)} is not on screen`)
+  return box
 }

@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { FlowManagerError } from '../../core/errors.js'
 import type { Engine } from '../../engine/engine.js'
 import type { ExecutionEventRecord } from '../../store/store.js'
-import { formatSse } from '../execution-events.js'
+import { formatSse, openEventStream } from '../execution-events.js'
 import { COMMON_PROBLEMS, ProblemSchema } from '../schemas.js'
 
 export interface EventRouteDeps {
@@ -109,16 +109,7 @@ export function executionEventRoutes(app: FastifyInstance, deps: EventRouteDeps)
       }, deps.heartbeatMs)
       timer.unref()
 
-      reply.hijack()
-      for (const [name, value] of Object.entries(reply.getHeaders())) {
-        if (value !== undefined) raw.setHeader(name, value)
-      }
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      })
+      openEventStream(reply)
       raw.write('retry: 2000\n\n')
       deps.openStreams.add(end)
       raw.on('close', end)

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { openEventStream } from '../execution-events.js'
 import type { ExecutionFeed, FeedEvent } from '../execution-feed.js'
 import { HttpProblemError } from '../problem.js'
 import { COMMON_PROBLEMS } from '../schemas.js'
@@ -67,16 +68,7 @@ export function listEventRoutes(app: FastifyInstance, deps: ListEventRouteDeps):
       }
 
       const raw = reply.raw
-      reply.hijack()
-      for (const [name, value] of Object.entries(reply.getHeaders())) {
-        if (value !== undefined) raw.setHeader(name, value)
-      }
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      })
+      openEventStream(reply)
       let ended = false
       const heartbeat = setInterval(() => write(`: heartbeat\nid: ${feed.position()}\n\n`), deps.heartbeatMs)
       heartbeat.unref()
